@@ -1,0 +1,114 @@
+"""The `biodl` command: a thin Typer shell over biodl's Python API.
+
+Heavy imports (torch, Lightning, MLflow) happen inside the commands so `biodl --help` is fast.
+A `BiodlError` (bad config or data) becomes one red line on stderr and exit code 2.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import sys
+from typing import Callable, List, Optional
+
+import typer
+
+from biodl.errors import BiodlError
+
+app = typer.Typer(help="Deep learning on DNA sequences and cell images, tracked in MLflow.",
+                  no_args_is_help=True, pretty_exceptions_enable=False)
+config_app = typer.Typer(help="Show or check a pipeline's resolved config.", no_args_is_help=True)
+app.add_typer(config_app, name="config")
+
+PIPELINE = typer.Argument(..., help="A pipeline: YAML file, folder with pipeline.yaml, or a "
+                                    "name under ./pipelines/.")
+SET = typer.Option(None, "--set", "-s", metavar="KEY=VALUE",
+                   help="Override a config value, e.g. --set trainer.max_epochs=5 (repeatable).")
+
+
+def fails_cleanly(command: Callable) -> Callable:
+    """Turn a BiodlError into one line and exit 2; Ctrl-C into exit 130."""
+    @functools.wraps(command)
+    def wrapper(*args, **kwargs):
+        try:
+            return command(*args, **kwargs)
+        except BiodlError as error:
+            typer.secho(f"error: {error}", fg=typer.colors.RED, err=True)
+            raise typer.Exit(2) from None
+        except KeyboardInterrupt:
+            typer.secho("interrupted", fg=typer.colors.YELLOW, err=True)
+            raise typer.Exit(130) from None
+    return wrapper
+
+
+@app.command()
+@fails_cleanly
+def fit(pipeline: str = PIPELINE, overrides: Optional[List[str]] = SET) -> None:
+    """Train a pipeline, test its best checkpoint, record everything in MLflow."""
+    from biodl.config import load_config
+
+    cfg = load_config(pipeline, overrides or [])
+    from biodl.train import fit as run_fit  # after the config is known to be valid
+
+    result = run_fit(cfg, echo=typer.echo)
+    typer.echo("test metrics (best checkpoint):")
+    for name, value in sorted(result.test_metrics.items()):
+        typer.echo(f"  {name:<14} {value:.4f}")
+    typer.echo(f"best checkpoint: {result.best_checkpoint}")
+    typer.echo(f"mlflow run id: {result.run_id}   ({result.seconds:.0f} s; see it with `biodl ui`)")
+
+
+@config_app.command("show")
+@fails_cleanly
+def config_show(pipeline: str = PIPELINE, overrides: Optional[List[str]] = SET) -> None:
+    """Print the resolved config (defaults, composed files and overrides applied) as YAML."""
+    from biodl.config import dump_yaml, load_config
+
+    typer.echo(dump_yaml(load_config(pipeline, overrides or [])), nl=False)
+
+
+@config_app.command("validate")
+@fails_cleanly
+def config_validate(pipeline: str = PIPELINE, overrides: Optional[List[str]] = SET) -> None:
+    """Check a config, the model's arguments included, without reading data or training."""
+    from biodl.config import load_config
+    from biodl.models import check_model_kwargs
+
+    cfg = load_config(pipeline, overrides or [])
+    check_model_kwargs(cfg.model.name, cfg.model.kwargs)
+    typer.echo(f"{pipeline}: config is valid")
+
+
+@app.command()
+@fails_cleanly
+def models(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
+    """List the registered models with their parameter counts at default settings."""
+    from biodl.models import MODELS, build_model, count_parameters
+
+    rows = [{"name": name, "params": count_parameters(build_model(name))} for name in MODELS]
+    if as_json:
+        typer.echo(json.dumps(rows, indent=2))
+        return
+    for row in rows:
+        typer.echo(f"{row['name']:<16} {row['params']:>12,}")
+
+
+@app.command()
+def ui(port: int = typer.Option(5000, help="Port to serve on."),
+       uri: Optional[str] = typer.Option(None, help="Tracking store (default: as `biodl fit`).")) -> None:
+    """Serve the MLflow UI on biodl's tracking store."""
+    from biodl.tracking import tracking_uri
+
+    store = tracking_uri(uri)
+    typer.echo(f"MLflow UI for {store} at http://127.0.0.1:{port}")
+    mlflow = os.path.join(os.path.dirname(sys.executable), "mlflow")
+    os.execv(mlflow, [mlflow, "ui", "--backend-store-uri", store, "--port", str(port)])
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,119 @@
+"""The one place DNA conventions are decided: alphabet, one-hot, N/IUPAC and lowercase policy.
+
+One-hot tensors are `(N, 4, L)`, channels in ACGT order, so the complement of a base is the
+reverse of its channel vector and a reverse complement is a flip of both axes.
+
+Sequences are stored as uint8 ASCII codes `(N, L)` and encoded a whole batch at a time by a
+256-row lookup table; byte 0 is padding and always encodes to zeros.
+
+Policy for bases other than ACGT (`unknown`):
+- ``zeros``: N and every other IUPAC code encode as all zeros (no evidence for any base);
+- ``uniform``: they encode as 0.25 in each channel;
+- ``iupac``: each code spreads its weight over the bases it stands for (R = A/G -> 0.5, 0.5);
+- ``error``: any of them is an error naming the file and record.
+Policy for lowercase (soft-masked) bases (`lowercase`): ``upper`` reads them as uppercase;
+``n`` reads them as N; ``error`` rejects them.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import numpy as np
+
+ALPHABET = "ACGT"
+PAD = 0  # the code of padding; encodes to all zeros
+IUPAC = {
+    "A": "A", "C": "C", "G": "G", "T": "T", "U": "T",
+    "R": "AG", "Y": "CT", "S": "CG", "W": "AT", "K": "GT", "M": "AC",
+    "B": "CGT", "D": "AGT", "H": "ACT", "V": "ACG", "N": "ACGT",
+}
+UNKNOWN_POLICIES = ("zeros", "uniform", "iupac", "error")
+LOWERCASE_POLICIES = ("upper", "n", "error")
+_COMPLEMENT = bytes.maketrans(b"ACGTRYSWKMBDHVNacgtryswkmbdhvn",
+                              b"TGCAYRSWMKVHDBNtgcayrswmkvhdbn")
+
+
+@lru_cache(maxsize=None)
+def onehot_table(unknown: str = "zeros", lowercase: str = "upper") -> np.ndarray:
+    """(256, 4) float32: the one-hot row of each ASCII code under a policy."""
+    if unknown not in UNKNOWN_POLICIES or lowercase not in LOWERCASE_POLICIES:
+        raise ValueError(f"unknown policy {unknown!r}/{lowercase!r}")
+    table = np.zeros((256, 4), dtype=np.float32)
+    for code, bases in IUPAC.items():
+        row = table[ord(code)]
+        if len(bases) == 1:
+            row[ALPHABET.index(bases)] = 1.0
+        elif unknown == "uniform":
+            row[:] = 0.25
+        elif unknown == "iupac":
+            for base in bases:
+                row[ALPHABET.index(base)] = 1.0 / len(bases)
+        table[ord(code.lower())] = row
+    if lowercase == "n":
+        table[[ord(c.lower()) for c in IUPAC]] = table[ord("N")]
+    table.setflags(write=False)
+    return table
+
+
+def first_invalid(seq: bytes, unknown: str, lowercase: str) -> int:
+    """Index of the first base the policy rejects, or -1 if the policy accepts them all."""
+    allowed = b""
+    if unknown == "error":
+        allowed += b"ACGTU"
+    else:
+        allowed += "".join(IUPAC).encode()
+    if lowercase != "error":
+        allowed += allowed.lower()
+    rest = seq.translate(None, allowed)
+    return seq.index(rest[:1]) if rest else -1
+
+
+def fit_length(seq: bytes, length: int) -> bytes:
+    """Centre-crop a longer sequence, or centre it in padding (byte 0) if shorter."""
+    extra = len(seq) - length
+    if extra >= 0:
+        return seq[extra // 2: extra // 2 + length]
+    left = -extra // 2
+    return bytes(left) + seq + bytes(-extra - left)
+
+
+def to_codes(seqs: list[bytes], length: int) -> np.ndarray:
+    """(N, length) uint8 codes from sequences, each padded or cropped to `length`."""
+    buffer = b"".join(fit_length(s, length) for s in seqs)
+    return np.frombuffer(buffer, dtype=np.uint8).reshape(len(seqs), length).copy()
+
+
+def onehot(codes: np.ndarray, table: np.ndarray) -> np.ndarray:
+    """(N, L) uint8 codes -> (N, 4, L) float32 one-hot, channel by channel (contiguous)."""
+    out = np.empty((codes.shape[0], 4, codes.shape[1]), dtype=np.float32)
+    for channel in range(4):
+        np.take(table[:, channel], codes, out=out[:, channel])
+    return out
+
+
+def reverse_complement(seq: bytes) -> bytes:
+    return seq.translate(_COMPLEMENT)[::-1]
+
+
+COMPLEMENT_CODES = np.frombuffer(_COMPLEMENT, dtype=np.uint8)  # code -> complement code
+
+
+def reverse_complement_codes(codes: np.ndarray) -> np.ndarray:
+    """(N, L) codes -> their reverse complements (padding stays padding, mirrored)."""
+    return COMPLEMENT_CODES[codes[:, ::-1]]
+
+
+def shift_codes(codes: np.ndarray, shifts: np.ndarray) -> np.ndarray:
+    """Shift each row by its own offset (positive: right), filling with padding."""
+    n, length = codes.shape
+    source = np.arange(length)[None, :] - shifts[:, None]  # (N, L) position read from
+    valid = (source >= 0) & (source < length)
+    out = np.take_along_axis(codes, np.clip(source, 0, length - 1), axis=1)
+    out[~valid] = PAD
+    return out
+
+
+def decode(codes: np.ndarray) -> str:
+    """One row of codes back to text (padding dropped)."""
+    return bytes(codes[codes != PAD]).decode("ascii")

@@ -1,0 +1,45 @@
+"""Pure torch models behind a name registry: `build_model("cnn1d", channels=[64, 64])`."""
+
+from __future__ import annotations
+
+import inspect
+import typing
+from typing import Any, Callable
+
+from torch import nn
+
+from biodl.config.binding import closest, convert
+from biodl.errors import BiodlError
+from biodl.models.cnn1d import CNN1D
+
+MODELS: dict[str, Callable[..., nn.Module]] = {
+    "cnn1d": CNN1D,
+}
+
+
+def model_arguments(name: str) -> dict[str, inspect.Parameter]:
+    if name not in MODELS:
+        raise BiodlError(f"model.name: unknown model '{name}'{closest(name, MODELS)} "
+                         f"(registered: {', '.join(sorted(MODELS))})")
+    return dict(inspect.signature(MODELS[name]).parameters)
+
+
+def check_model_kwargs(name: str, kwargs: dict[str, Any]) -> dict[str, Any]:
+    """The kwargs converted to the constructor's annotated types, or a BiodlError naming the key."""
+    params = model_arguments(name)
+    hints = typing.get_type_hints(MODELS[name].__init__ if isinstance(MODELS[name], type)
+                                  else MODELS[name])
+    checked = {}
+    for key, value in kwargs.items():
+        if key not in params:
+            raise BiodlError(f"model.{key}: '{name}' has no argument '{key}'{closest(key, params)}")
+        checked[key] = convert(hints.get(key, Any), value, f"model.{key}", {})
+    return checked
+
+
+def build_model(name: str, **kwargs: Any) -> nn.Module:
+    return MODELS[name](**check_model_kwargs(name, kwargs))
+
+
+def count_parameters(model: nn.Module) -> int:
+    return sum(p.numel() for p in model.parameters())

@@ -1,0 +1,95 @@
+"""The one place MLflow is configured: where runs go and what each run records.
+
+Runs go to `tracking.uri` if the config names one, else `$MLFLOW_TRACKING_URI`, else an
+embedded SQLite store `mlruns.db` in the working folder, so `mlflow ui` and a remote server
+(`MLFLOW_TRACKING_URI=http://host:5000`) work with no code change.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+from pytorch_lightning.loggers import MLFlowLogger
+
+import biodl
+from biodl.config.schema import TrackingConfig
+
+DEFAULT_STORE = "mlruns.db"
+
+
+def tracking_uri(configured: str | None = None) -> str:
+    uri = configured or os.environ.get("MLFLOW_TRACKING_URI")
+    if uri:
+        return uri
+    return f"sqlite:///{Path.cwd() / DEFAULT_STORE}"
+
+
+def make_logger(cfg: TrackingConfig) -> MLFlowLogger:
+    _quiet_mlflow()
+    return MLFlowLogger(experiment_name=cfg.experiment, run_name=cfg.run_name,
+                        tracking_uri=tracking_uri(cfg.uri), tags=dict(cfg.tags))
+
+
+def record_run_start(logger: MLFlowLogger, params: dict[str, Any], config_yaml: str,
+                     data_files: list[Path]) -> None:
+    """Params, version and provenance tags, data hashes and the resolved config."""
+    logger.log_hyperparams(params)
+    tags = {**version_tags(), **{f"data.sha256.{p.name}": file_sha256(p) for p in data_files}}
+    client, run_id = logger.experiment, logger.run_id
+    for key, value in tags.items():
+        client.set_tag(run_id, key, value)
+    client.log_text(run_id, config_yaml, "config.yaml")
+
+
+def log_artifact(logger: MLFlowLogger, path: Path, folder: str) -> None:
+    logger.experiment.log_artifact(logger.run_id, str(path), folder)
+
+
+def version_tags() -> dict[str, str]:
+    import pytorch_lightning
+    import torch
+
+    tags = {"biodl.version": biodl.__version__, "torch.version": torch.__version__,
+            "lightning.version": pytorch_lightning.__version__,
+            "python.version": sys.version.split()[0],
+            "biodl.command": " ".join([Path(sys.argv[0]).name, *sys.argv[1:]])}
+    commit = git_commit(Path.cwd())
+    if commit:
+        tags["git.commit"] = commit
+    return tags
+
+
+def git_commit(folder: Path) -> str | None:
+    """The commit of the git checkout holding `folder` (`+dirty` if changed), or None."""
+    try:
+        head = subprocess.run(["git", "-C", str(folder), "rev-parse", "HEAD"],
+                              capture_output=True, text=True, timeout=10)
+        if head.returncode != 0:
+            return None
+        dirty = subprocess.run(["git", "-C", str(folder), "status", "--porcelain",
+                                "--untracked-files=no"], capture_output=True, text=True,
+                               timeout=10).stdout.strip()
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return head.stdout.strip() + ("+dirty" if dirty else "")
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _quiet_mlflow() -> None:
+    """MLflow's store migrations and Lightning's 'creating experiment' notes are noise here."""
+    for name in ("alembic", "mlflow.store.db.utils", "mlflow.tracking.fluent",
+                 "pytorch_lightning.loggers.mlflow", "lightning.pytorch.loggers.mlflow"):
+        logging.getLogger(name).setLevel(logging.WARNING)

@@ -1,0 +1,88 @@
+"""`fit(cfg)`: the one module that wires data, model, task, tracking and the Trainer together."""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytorch_lightning as pl
+from pytorch_lightning.callbacks import EarlyStopping, ModelCheckpoint
+
+from biodl import tracking
+from biodl.callbacks import EpochSummary
+from biodl.config import Config, dump_yaml, flatten, to_dict
+from biodl.data.datamodules import build_datamodule
+from biodl.models import build_model, check_model_kwargs, model_arguments
+from biodl.tasks import build_task
+
+
+@dataclass
+class FitResult:
+    run_id: str
+    test_metrics: dict[str, float]
+    best_checkpoint: Path
+    seconds: float
+
+
+def fit(cfg: Config, echo=print) -> FitResult:
+    """Train, validate every epoch, test the best checkpoint; everything recorded in MLflow."""
+    started = time.perf_counter()
+    _quiet_lightning()
+    pl.seed_everything(cfg.seed, workers=True, verbose=False)
+    datamodule = build_datamodule(cfg.data)
+    datamodule.setup("fit")  # read and check the data before a run is opened
+    model_spec = model_spec_for(cfg, datamodule.num_classes)
+    model = build_model(model_spec["name"], **model_spec["kwargs"])
+    task = build_task(cfg.task, model, datamodule.class_names, datamodule.class_counts(),
+                      model_spec)
+
+    logger = tracking.make_logger(cfg.tracking)
+    tracking.record_run_start(logger, flatten(to_dict(cfg)), dump_yaml(cfg),
+                              datamodule.input_files)
+    checkpoint = checkpoint_callback(cfg, logger.run_id)
+    trainer = pl.Trainer(**dataclasses.asdict(cfg.trainer), logger=logger,
+                         callbacks=[checkpoint, *other_callbacks(cfg, echo)],
+                         default_root_dir=str(cfg.callbacks.checkpoint.dir))
+    trainer.fit(task, datamodule=datamodule)
+    best = Path(checkpoint.best_model_path or checkpoint.last_model_path)
+    results = trainer.test(task, datamodule=datamodule, ckpt_path=str(best), verbose=False)
+    if cfg.tracking.log_checkpoint:
+        tracking.log_artifact(logger, best, "checkpoints")
+    metrics = {k: float(v) for k, v in (results[0] if results else {}).items()}
+    return FitResult(logger.run_id, metrics, best, time.perf_counter() - started)
+
+
+def model_spec_for(cfg: Config, num_classes: int) -> dict:
+    """The model's registry name and arguments, with the output size taken from the data."""
+    kwargs = check_model_kwargs(cfg.model.name, cfg.model.kwargs)
+    binary = cfg.task.loss == "bce" or (cfg.task.loss == "auto" and num_classes == 2)
+    if "num_outputs" in model_arguments(cfg.model.name) and "num_outputs" not in kwargs:
+        kwargs["num_outputs"] = 1 if binary else num_classes
+    kwargs = {k: list(v) if isinstance(v, tuple) else v for k, v in kwargs.items()}
+    return {"name": cfg.model.name, "kwargs": kwargs}
+
+
+def checkpoint_callback(cfg: Config, run_id: str) -> ModelCheckpoint:
+    ckpt = cfg.callbacks.checkpoint
+    return ModelCheckpoint(dirpath=str(Path(ckpt.dir) / run_id), filename="best",
+                           monitor=ckpt.monitor, mode=ckpt.mode, save_top_k=1,
+                           save_last=ckpt.save_last, auto_insert_metric_name=False)
+
+
+def other_callbacks(cfg: Config, echo) -> list[pl.Callback]:
+    callbacks: list[pl.Callback] = [EpochSummary(echo)]
+    stop = cfg.callbacks.early_stopping
+    if stop.enabled:
+        callbacks.append(EarlyStopping(monitor=stop.monitor, mode=stop.mode,
+                                       patience=stop.patience, min_delta=stop.min_delta))
+    return callbacks
+
+
+def _quiet_lightning() -> None:
+    """Keep Lightning's per-fit banners (GPU available, TPU, ...) out of the user's terminal."""
+    for name in ("pytorch_lightning.utilities.rank_zero", "pytorch_lightning.accelerators.cuda",
+                 "lightning.pytorch.utilities.rank_zero"):
+        logging.getLogger(name).setLevel(logging.WARNING)
