@@ -32,8 +32,19 @@ def tracking_uri(configured: str | None = None) -> str:
 
 def make_logger(cfg: TrackingConfig) -> MLFlowLogger:
     _quiet_mlflow()
+    uri = tracking_uri(cfg.uri)
     return MLFlowLogger(experiment_name=cfg.experiment, run_name=cfg.run_name,
-                        tracking_uri=tracking_uri(cfg.uri), tags=dict(cfg.tags))
+                        tracking_uri=uri, tags=dict(cfg.tags),
+                        artifact_location=artifact_location(uri, cfg.experiment))
+
+
+def artifact_location(uri: str, experiment: str) -> str | None:
+    """For a local SQLite store, artifacts of a new experiment live beside the database
+    (`<folder>/mlruns/<experiment>`), wherever the command is run from; a server decides its own."""
+    if not uri.startswith("sqlite:///"):
+        return None
+    database = Path(uri[len("sqlite:///"):])
+    return str(database.parent / "mlruns" / experiment)
 
 
 def record_run_start(logger: MLFlowLogger, params: dict[str, Any], config_yaml: str,

@@ -1,15 +1,16 @@
 """Find a pipeline, compose its YAML files, apply `--set` overrides, bind to `Config`.
 
 A YAML file may start with `defaults:`, a list of YAML files (relative to itself) merged in
-order beneath its own values, like Hydra's defaults list. Mappings merge key by key; lists
-and scalars replace; a mapping whose `name` changes is replaced whole (so switching
-`model.name` drops the old model's arguments). Each value remembers the folder of the file
+order beneath its own values, like Hydra's defaults list. Sections merge key by key; lists,
+scalars and value mappings (`data.classes`, `tracking.tags`) replace; a section whose `name`
+changes is replaced whole (so switching `model.name` drops the old model's arguments). Each value remembers the folder of the file
 that set it, so relative paths work from any working folder.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import typing
 from pathlib import Path
 from typing import Any
 
@@ -85,7 +86,8 @@ def merge(base: dict, over: dict, origins: Origins, key: str = "") -> None:
     for name, value in over.items():
         sub = f"{key}.{name}" if key else str(name)
         old = base.get(name)
-        if isinstance(old, dict) and isinstance(value, dict) and _same_name(old, value):
+        if (isinstance(old, dict) and isinstance(value, dict) and _same_name(old, value)
+                and not _is_value_mapping(sub)):
             merge(old, value, origins, sub)
         else:
             base[name] = value
@@ -185,6 +187,16 @@ def _record(data: Any, key: str, folder: Path, origins: Origins) -> None:
 def _forget(origins: Origins, key: str) -> None:
     for k in [k for k in origins if k == key or k.startswith(f"{key}.")]:
         del origins[k]
+
+
+def _is_value_mapping(key: str) -> bool:
+    """True for keys typed as a plain dict (data.classes, tracking.tags): replaced, not merged."""
+    tp: Any = Config
+    for part in key.split("."):
+        if not dataclasses.is_dataclass(tp):
+            return False
+        tp = typing.get_type_hints(tp).get(part)
+    return typing.get_origin(tp) is dict
 
 
 def _same_name(old: dict, new: dict) -> bool:

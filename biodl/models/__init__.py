@@ -38,7 +38,8 @@ def check_model_kwargs(name: str, kwargs: dict[str, Any]) -> dict[str, Any]:
 
 
 def build_model(name: str, **kwargs: Any) -> nn.Module:
-    return MODELS[name](**check_model_kwargs(name, kwargs))
+    checked = check_model_kwargs(name, kwargs)
+    return MODELS[name](**checked)
 
 
 def count_parameters(model: nn.Module) -> int:

@@ -1,0 +1,81 @@
+"""`biodl fit` through the CLI on a 90-record real slice, read back from MLflow."""
+
+import os
+import subprocess
+import sys
+from types import SimpleNamespace
+
+import pytest
+from mlflow.tracking import MlflowClient
+from typer.testing import CliRunner
+
+from biodl.cli import app
+
+from ..conftest import DATA, use_store
+
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def fitted(tmp_path_factory, store_template):
+    """One 2-epoch, 2-batch fit shared by the tests that read it back."""
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        folder = tmp_path_factory.mktemp("fit")
+        client = MlflowClient(use_store(folder, store_template, monkeypatch))
+        result = runner.invoke(app, ["fit", str(DATA / "tiny_pipeline.yaml"),
+                                     "--set", "tracking.run_name=tiny-run"])
+        assert result.exit_code == 0, result.output
+        run_id = result.output.split("mlflow run id: ")[1].split()[0]
+        yield SimpleNamespace(output=result.output, run=client.get_run(run_id), folder=folder,
+                              client=client)
+
+
+def test_fit_prints_test_metrics_and_run_id(fitted):
+    output, run = fitted.output, fitted.run
+    assert "test/mcc" in output and "test/sn" in output and "test/sp" in output
+    assert run.info.status == "FINISHED"
+    assert run.info.run_name == "tiny-run"
+
+
+def test_run_records_params_metrics_tags_and_artifacts(fitted):
+    run, client = fitted.run, fitted.client
+    params, metrics, tags = run.data.params, run.data.metrics, run.data.tags
+    assert params["model.name"] == "cnn1d"
+    assert params["model.channels"] == "[8, 8]"
+    assert params["data.batch_size"] == "16"
+    assert params["task.optimizer.name"] == "adamw"
+    assert {"train/loss", "val/loss", "val/auroc", "test/mcc", "test/sn", "test/sp"} <= set(metrics)
+    history = client.get_metric_history(run.info.run_id, "val/loss")
+    assert len(history) == 2  # validated every epoch, 2 epochs
+    assert tags["biodl.version"] and tags["torch.version"] and tags["lightning.version"]
+    assert len(tags["data.sha256.ecoli_prom_30.fa"]) == 64
+    artifacts = {a.path for a in client.list_artifacts(run.info.run_id)}
+    assert {"config.yaml", "checkpoints"} <= artifacts
+    ckpts = [a.path for a in client.list_artifacts(run.info.run_id, "checkpoints")]
+    assert ckpts == ["checkpoints/best.ckpt"]
+
+
+def test_best_checkpoint_rebuilds_the_model(fitted):
+    from biodl.tasks import load_task
+
+    task = load_task(fitted.folder / "biodl_runs" / fitted.run.info.run_id / "best.ckpt")
+    assert task.hparams.class_names == ["non_promoter", "promoter"]
+    assert task.model.blocks[0].conv.out_channels == 8
+
+
+def test_bad_data_exits_2_with_one_line_and_no_run(workdir, write):
+    bad = write("bad.fa", ">a\nACGT\n>b\n")
+    result = runner.invoke(app, ["fit", str(DATA / "tiny_pipeline.yaml"), "--set",
+                                 f"data.classes={{a: {bad}, b: {bad}}}"])
+    assert result.exit_code == 2
+    assert "record 'b' has a header but no sequence" in result.output
+    client = MlflowClient(os.environ["MLFLOW_TRACKING_URI"])
+    assert client.search_experiments(filter_string="name = 'tiny'") == []
+
+
+def test_cli_error_has_no_traceback(workdir):
+    done = subprocess.run([sys.executable, "-m", "biodl.cli", "fit", "missing_pipeline"],
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2
+    assert done.stderr.startswith("error: pipeline 'missing_pipeline' not found")
+    assert "Traceback" not in done.stderr + done.stdout
