@@ -32,6 +32,7 @@ def fit(cfg: Config, echo=print) -> FitResult:
     started = time.perf_counter()
     _quiet_lightning()
     pl.seed_everything(cfg.seed, workers=True, verbose=False)
+    check_model_kwargs(cfg.model.name, cfg.model.kwargs)  # config errors before reading data
     datamodule = build_datamodule(cfg.data)
     datamodule.setup("fit")  # read and check the data before a run is opened
     model_spec = model_spec_for(cfg, datamodule.num_classes)

@@ -94,9 +94,11 @@ class ClassificationTask(pl.LightningModule):
 
     def configure_optimizers(self) -> Any:
         optimizer = build_optimizer(self.model, self.hparams.optimizer)
-        scheduler = build_scheduler(optimizer, self.hparams.scheduler, self.hparams.optimizer["lr"],
-                                    self.trainer.max_epochs or 1,
-                                    int(self.trainer.estimated_stepping_batches))
+        sched = self.hparams.scheduler
+        # only one-cycle needs the step count, and estimating it loads the train dataloader
+        steps = int(self.trainer.estimated_stepping_batches) if sched["name"] == "onecycle" else 0
+        scheduler = build_scheduler(optimizer, sched, self.hparams.optimizer["lr"],
+                                    self.trainer.max_epochs or 1, steps)
         if scheduler is None:
             return optimizer
         return {"optimizer": optimizer, "lr_scheduler": scheduler}
