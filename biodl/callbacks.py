@@ -15,9 +15,7 @@ class EpochSummary(pl.Callback):
         self.echo = echo
 
     @rank_zero_only
-    def on_validation_epoch_end(self, trainer: pl.Trainer, module: pl.LightningModule) -> None:
-        if trainer.sanity_checking:
-            return
+    def on_train_epoch_end(self, trainer: pl.Trainer, module: pl.LightningModule) -> None:
         metrics = trainer.callback_metrics
         shown = [f"{k} {float(v):.4f}" for k, v in sorted(metrics.items())
                  if not k.endswith("_step") and v.numel() == 1 and math.isfinite(float(v))]

@@ -10,17 +10,30 @@ from __future__ import annotations
 
 from typing import Callable
 
+import torch
 import torchmetrics.classification as tmc
 from torchmetrics import Metric, MetricCollection
 
 from biodl.config.binding import closest
 from biodl.errors import BiodlError
 
+class BinaryMCC(tmc.BinaryMatthewsCorrCoef):
+    """MCC that is 0 when a row or column of the confusion matrix is empty (e.g. every
+    prediction negative), as scikit-learn defines it; torchmetrics returns a small-eps limit."""
+
+    def compute(self) -> torch.Tensor:
+        (tn, fp), (fn, tp) = self.confmat.double()
+        denominator = (tp + fp) * (tp + fn) * (tn + fp) * (tn + fn)
+        if denominator == 0:
+            return torch.tensor(0.0, device=self.confmat.device)
+        return ((tp * tn - fp * fn) / denominator.sqrt()).float()
+
+
 BINARY: dict[str, Callable[[], Metric]] = {
     "acc": tmc.BinaryAccuracy,
     "auroc": tmc.BinaryAUROC,
     "auprc": tmc.BinaryAveragePrecision,
-    "mcc": tmc.BinaryMatthewsCorrCoef,
+    "mcc": BinaryMCC,
     "f1": tmc.BinaryF1Score,
     "sn": tmc.BinaryRecall,
     "sp": tmc.BinarySpecificity,

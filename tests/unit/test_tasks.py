@@ -67,3 +67,13 @@ def test_binary_loss_weights_each_sample_by_its_class_and_l1_adds():
 def test_unknown_metric_names_the_closest():
     with pytest.raises(BiodlError, match="unknown metric 'aucroc'; did you mean 'auroc'?"):
         build_task(TaskConfig(metrics=["aucroc"]), CNN1D(), ["a", "b"], [1, 1], {})
+
+
+def test_mcc_matches_the_textbook_formula_and_is_zero_when_degenerate():
+    from biodl.tasks.metrics import BinaryMCC
+
+    target = torch.tensor([0, 0, 0, 0, 1, 1])
+    assert BinaryMCC()(torch.tensor([0.1, 0.2, 0.3, 0.1, 0.2, 0.3]), target).item() == 0.0
+    # tp=1 fn=1 tn=3 fp=1: (3 - 1) / sqrt(2 * 2 * 4 * 4) = 0.25
+    preds = torch.tensor([0.9, 0.1, 0.2, 0.1, 0.8, 0.3])
+    assert BinaryMCC()(preds, target).item() == pytest.approx(0.25)
