@@ -23,8 +23,8 @@ from biodl import tracking
 from biodl.config import load_config
 from biodl.data.datamodules import build_datamodule
 from biodl.models import build_model
-from biodl.tasks import build_task
-from biodl.train import model_spec_for, other_callbacks
+from biodl.tasks.optim import build_optimizer
+from biodl.train import build_task_for, other_callbacks
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -75,14 +75,11 @@ def main() -> None:
     pl.seed_everything(0, verbose=False)
     dm = build_datamodule(cfg.data)
     dm.setup("fit")
-    spec = model_spec_for(cfg, dm.num_classes)
     n = len(dm.datasets["train"])
-
+    task = build_task_for(cfg, dm)
+    spec = task.hparams.model_spec
     plain_model = build_model(spec["name"], **spec["kwargs"])
-    from biodl.tasks.optim import build_optimizer
     plain_opt = build_optimizer(plain_model, dataclasses.asdict(cfg.task.optimizer))
-    task = build_task(cfg.task, build_model(spec["name"], **spec["kwargs"]), dm.class_names,
-                      dm.class_counts(), spec)
 
     timer = EpochTimer()
     plain, store = [], Path(tempfile.mkdtemp()) / "bench.db"

@@ -17,7 +17,7 @@ from biodl.callbacks import EpochSummary
 from biodl.config import Config, dump_yaml, flatten, to_dict
 from biodl.data.datamodules import build_datamodule
 from biodl.models import build_model, check_model_kwargs, model_arguments
-from biodl.tasks import build_task
+from biodl.tasks import Task, build_task, model_outputs, task_mode
 
 
 @dataclass
@@ -36,10 +36,7 @@ def fit(cfg: Config, echo=print) -> FitResult:
     check_model_kwargs(cfg.model.name, cfg.model.kwargs)  # config errors before reading data
     datamodule = build_datamodule(cfg.data)
     datamodule.setup("fit")  # read and check the data before a run is opened
-    model_spec = model_spec_for(cfg, datamodule.num_classes)
-    model = build_model(model_spec["name"], **model_spec["kwargs"])
-    task = build_task(cfg.task, model, datamodule.class_names, datamodule.class_counts(),
-                      model_spec)
+    task = build_task_for(cfg, datamodule)
 
     logger = tracking.make_logger(cfg.tracking)
     tracking.record_run_start(logger, flatten(to_dict(cfg)), dump_yaml(cfg),
@@ -57,12 +54,21 @@ def fit(cfg: Config, echo=print) -> FitResult:
     return FitResult(logger.run_id, metrics, best, time.perf_counter() - started)
 
 
-def model_spec_for(cfg: Config, num_classes: int) -> dict:
+def build_task_for(cfg: Config, datamodule) -> Task:
+    """The task and its model, sized by what the data module found."""
+    mode = task_mode(cfg.task.loss, datamodule.target, datamodule.num_outputs)
+    spec = model_spec_for(cfg, model_outputs(mode, datamodule.num_outputs))
+    model = build_model(spec["name"], **spec["kwargs"])
+    names = datamodule.class_names or list(getattr(cfg.data, "label_columns", []))
+    return build_task(cfg.task, model, mode, names, datamodule.class_counts(), spec,
+                      num_examples=len(datamodule.datasets["train"]))
+
+
+def model_spec_for(cfg: Config, num_outputs: int) -> dict:
     """The model's registry name and arguments, with the output size taken from the data."""
     kwargs = check_model_kwargs(cfg.model.name, cfg.model.kwargs)
-    binary = cfg.task.loss == "bce" or (cfg.task.loss == "auto" and num_classes == 2)
     if "num_outputs" in model_arguments(cfg.model.name) and "num_outputs" not in kwargs:
-        kwargs["num_outputs"] = 1 if binary else num_classes
+        kwargs["num_outputs"] = num_outputs
     kwargs = {k: list(v) if isinstance(v, tuple) else v for k, v in kwargs.items()}
     return {"name": cfg.model.name, "kwargs": kwargs}
 

@@ -3,9 +3,12 @@
 from biodl.config.binding import bind, closest, convert
 from biodl.config.loader import (bind_config, dump_yaml, find_pipeline, flatten, load_config,
                                  to_dict)
-from biodl.config.schema import (Config, DataConfig, ModelConfig, OptimizerConfig,
-                                 SchedulerConfig, TaskConfig, TrackingConfig, TrainerConfig)
+from biodl.config.schema import (DATA_FORMATS, Config, DataConfig, FastaClassesData,
+                                 FastaLabelsData, ModelConfig, OptimizerConfig, SchedulerConfig,
+                                 SequenceData, TableData, TaskConfig, TrackingConfig,
+                                 TrainerConfig)
 
-__all__ = ["Config", "DataConfig", "ModelConfig", "OptimizerConfig", "SchedulerConfig",
+__all__ = ["DATA_FORMATS", "Config", "DataConfig", "FastaClassesData", "FastaLabelsData",
+           "SequenceData", "TableData", "ModelConfig", "OptimizerConfig", "SchedulerConfig",
            "TaskConfig", "TrackingConfig", "TrainerConfig", "bind", "bind_config", "closest",
            "convert", "dump_yaml", "find_pipeline", "flatten", "load_config", "to_dict"]

@@ -21,13 +21,13 @@ from biodl.errors import BiodlError
 Origins = dict[str, Path]
 
 
-def closest(name: str, choices: typing.Iterable[str]) -> str:
-    """' (did you mean 'x'?)' for the closest choice, or a list of the valid ones."""
+def closest(name: str, choices: typing.Iterable[str], noun: str = "keys") -> str:
+    """"; did you mean 'x'?" for the closest choice, or a list of the valid ones."""
     choices = sorted(choices)
     match = difflib.get_close_matches(name, choices, n=1, cutoff=0.5)
     if match:
         return f"; did you mean '{match[0]}'?"
-    return f"; valid keys: {', '.join(choices)}"
+    return f"; valid {noun}: {', '.join(choices)}"
 
 
 def bind(cls: type, data: Any, key: str = "", origins: Origins | None = None) -> Any:

@@ -3,7 +3,8 @@
 A YAML file may start with `defaults:`, a list of YAML files (relative to itself) merged in
 order beneath its own values, like Hydra's defaults list. Sections merge key by key; lists,
 scalars and value mappings (`data.classes`, `tracking.tags`) replace; a section whose `name`
-changes is replaced whole (so switching `model.name` drops the old model's arguments). Each value remembers the folder of the file
+changes is replaced whole (so switching `model.name` drops the old model's arguments), and
+switching `data.format` drops the keys only the other formats have. Each value remembers the folder of the file
 that set it, so relative paths work from any working folder.
 """
 
@@ -17,7 +18,7 @@ from typing import Any
 import yaml
 
 from biodl.config.binding import Origins, bind, closest
-from biodl.config.schema import Config, ModelConfig
+from biodl.config.schema import DATA_FORMATS, Config, ModelConfig
 from biodl.errors import BiodlError
 
 PIPELINE_FILE = "pipeline.yaml"
@@ -54,7 +55,15 @@ def bind_config(tree: dict, origins: Origins | None = None) -> Config:
     model = tree.pop("model", None) or {}
     if not isinstance(model, dict):
         raise BiodlError("model: expected a mapping with 'name' and the model's arguments")
+    data = tree.pop("data", None) or {}
+    if not isinstance(data, dict):
+        raise BiodlError("data: expected a mapping with 'format' and the data's settings")
     cfg = bind(Config, tree, "", origins)
+    fmt = data.get("format", "fasta")
+    if fmt not in DATA_FORMATS:
+        raise BiodlError(f"data.format: unknown format {fmt!r}{closest(str(fmt), DATA_FORMATS)}"
+                         f" (formats: {', '.join(DATA_FORMATS)})")
+    cfg.data = bind(DATA_FORMATS[fmt], _own_keys(data, fmt), "data", origins)
     model = dict(model)
     name = model.pop("name", ModelConfig.name)
     if not isinstance(name, str):
@@ -189,14 +198,28 @@ def _forget(origins: Origins, key: str) -> None:
         del origins[k]
 
 
+def _own_keys(data: dict, fmt: str) -> dict:
+    """Drop keys that belong only to other data formats (left by a composed file of another
+    format); keys that no format knows stay, so a typo is still reported."""
+    own = {f.name for f in dataclasses.fields(DATA_FORMATS[fmt])}
+    other = {f.name for cls in DATA_FORMATS.values() for f in dataclasses.fields(cls)} - own
+    return {k: v for k, v in data.items() if k not in other}
+
+
 def _is_value_mapping(key: str) -> bool:
     """True for keys typed as a plain dict (data.classes, tracking.tags): replaced, not merged."""
-    tp: Any = Config
-    for part in key.split("."):
+    first, _, rest = key.partition(".")
+    if first == "data":  # the field of that name in any data format
+        return any(_origin_at(fmt, rest.split(".")) is dict for fmt in DATA_FORMATS.values())
+    return _origin_at(Config, key.split(".")) is dict
+
+
+def _origin_at(tp: Any, parts: list[str]) -> Any:
+    for part in parts:
         if not dataclasses.is_dataclass(tp):
-            return False
+            return None
         tp = typing.get_type_hints(tp).get(part)
-    return typing.get_origin(tp) is dict
+    return typing.get_origin(tp)
 
 
 def _same_name(old: dict, new: dict) -> bool:

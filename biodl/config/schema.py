@@ -28,19 +28,64 @@ class AugmentConfig:
 
 
 @dataclass
-class DataConfig:
-    format: Literal["fasta"] = "fasta"
-    # One FASTA (plain or .gz) per class; classes get labels 0, 1, ... in the order listed,
-    # so in a binary task the second class is the positive one.
-    classes: dict[str, Path] = field(default_factory=dict)
+class SequenceData:
+    """What every sequence data format shares: encoding, split, augmentation, batches."""
+
     length: Optional[int] = None  # pad (with N) or centre-crop to this; None: all the same
     unknown: Literal["zeros", "uniform", "iupac", "error"] = "zeros"  # N and IUPAC codes
     lowercase: Literal["upper", "n", "error"] = "upper"  # soft-masked bases
-    split: SplitConfig = field(default_factory=SplitConfig)
+    split: SplitConfig = field(default_factory=SplitConfig)  # used when no split files
+    leakage: Literal["warn", "error", "ignore"] = "warn"  # identical sequences train vs test
     augment: AugmentConfig = field(default_factory=AugmentConfig)
     batch_size: int = 64
     eval_batch_size: Optional[int] = None  # default: batch_size
     num_workers: int = 0
+
+
+Target = Literal["class", "multilabel", "regression"]
+
+
+@dataclass
+class FastaClassesData(SequenceData):
+    """One FASTA (plain or .gz) per class."""
+
+    format: Literal["fasta"] = "fasta"
+    # classes get labels 0, 1, ... in the order listed: in a binary task the second is positive
+    classes: dict[str, Path] = field(default_factory=dict)
+
+
+@dataclass
+class TableData(SequenceData):
+    """CSV/TSV files with a sequence column and label columns (e.g. GUE's train/dev/test)."""
+
+    format: Literal["table"] = "table"
+    train: Optional[Path] = None
+    val: Optional[Path] = None  # with train/val/test files the dataset's own split is used
+    test: Optional[Path] = None
+    sequence_column: str = "sequence"
+    label_columns: list[str] = field(default_factory=lambda: ["label"])
+    id_column: Optional[str] = None  # default: the row number
+    target: Target = "class"  # class: one column of class labels; else one column per output
+
+
+@dataclass
+class FastaLabelsData(SequenceData):
+    """A FASTA file plus a CSV/TSV table of labels keyed by record id."""
+
+    format: Literal["fasta_labels"] = "fasta_labels"
+    fasta: Optional[Path] = None
+    labels: Optional[Path] = None
+    id_column: str = "id"
+    label_columns: list[str] = field(default_factory=list)  # default: every other column
+    target: Target = "multilabel"
+
+
+DATA_FORMATS: dict[str, type] = {
+    "fasta": FastaClassesData,
+    "table": TableData,
+    "fasta_labels": FastaLabelsData,
+}
+DataConfig = Union[FastaClassesData, TableData, FastaLabelsData]
 
 
 @dataclass
@@ -75,9 +120,9 @@ class SchedulerConfig:
 
 @dataclass
 class TaskConfig:
-    loss: Literal["auto", "cross_entropy", "bce"] = "auto"  # auto: bce for 2 classes
-    metrics: list[str] = field(
-        default_factory=lambda: ["acc", "auroc", "auprc", "mcc", "f1", "sn", "sp"])
+    # auto: bce for 2 classes and multilabel, cross_entropy for more classes, mse for regression
+    loss: Literal["auto", "cross_entropy", "bce", "mse", "poisson"] = "auto"
+    metrics: Optional[list[str]] = None  # default: every metric of the task's kind
     class_weights: Union[Literal["none", "balanced"], list[float]] = "none"
     l1: float = 0.0  # L1 penalty on weights, added to the loss
     optimizer: OptimizerConfig = field(default_factory=OptimizerConfig)
@@ -150,7 +195,7 @@ class TrackingConfig:
 class Config:
     name: str = "biodl"
     seed: int = 0
-    data: DataConfig = field(default_factory=DataConfig)
+    data: DataConfig = field(default_factory=FastaClassesData)
     model: ModelConfig = field(default_factory=ModelConfig)
     task: TaskConfig = field(default_factory=TaskConfig)
     trainer: TrainerConfig = field(default_factory=TrainerConfig)

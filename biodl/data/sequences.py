@@ -1,7 +1,9 @@
-"""Torch datasets of labelled sequences, encoded a whole batch at a time.
+"""Labelled sequences: loading them from each input format, and the torch Dataset that serves them.
 
-`SequenceDataset.__getitems__` receives the batch's indices from the DataLoader and returns
-the finished batch, so there is no per-sample Python work; `collate` passes it through.
+Loaders return `Records` (raw sequences, raw labels, ids) after checking every base against
+the encoding policy; the data module fixes the length, encodes and splits. The Dataset's
+`__getitems__` receives a batch's indices from the DataLoader and returns the finished batch,
+so there is no per-sample Python work; `collate` passes it through.
 """
 
 from __future__ import annotations
@@ -13,28 +15,27 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
-from biodl.config.schema import AugmentConfig
+from biodl.config.schema import AugmentConfig, FastaLabelsData, TableData
 from biodl.data import encoding
-from biodl.data.fasta import read_fasta
+from biodl.data.fasta import VALID_BASES, read_fasta
+from biodl.data.tables import read_table
 from biodl.errors import BiodlError
 
 
 @dataclass
-class LabelledSequences:
-    """Sequences as (N, L) uint8 codes with integer labels and ids, before any split."""
-
-    codes: np.ndarray
-    labels: np.ndarray
+class Records:
+    seqs: list[bytes]
+    labels: list  # class names (str) for class targets, else lists of floats
     ids: list[str]
 
 
 class SequenceDataset(Dataset):
-    """Batches of {"x": (B, 4, L) float32 one-hot, "y": (B,) int64}."""
+    """Batches of {"x": (B, 4, L) float32 one-hot, "y": (B,) int64 or (B, K) float32}."""
 
     def __init__(self, codes: np.ndarray, labels: np.ndarray, table: np.ndarray,
                  augment: AugmentConfig | None = None):
         self.codes = codes
-        self.labels = torch.as_tensor(labels, dtype=torch.long)
+        self.labels = torch.as_tensor(labels)
         self.table = table
         self.augment = augment
 
@@ -71,40 +72,89 @@ def collate(batch: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
     return batch
 
 
-def load_fasta_classes(files: dict[str, Path], length: int | None, unknown: str,
-                       lowercase: str) -> LabelledSequences:
-    """Read one FASTA per class; labels follow the order of `files`."""
-    seqs, labels, ids = [], [], []
-    for label, path in enumerate(files.values()):
+def load_fasta_classes(files: dict[str, Path], unknown: str, lowercase: str) -> Records:
+    """One FASTA per class; the label of each record is its class name."""
+    records = Records([], [], [])
+    for name, path in files.items():
         for record in read_fasta(path):
-            bad = encoding.first_invalid(record.seq, unknown, lowercase)
-            if bad >= 0:
-                raise _policy_error(path, record.id, record.line, record.seq[bad:bad + 1],
-                                    unknown, lowercase)
-            seqs.append(record.seq)
-            labels.append(label)
-            ids.append(record.id)
-    length = length or _common_length(seqs, ids, files)
-    return LabelledSequences(encoding.to_codes(seqs, length), np.asarray(labels), ids)
+            check_bases(record.seq, f"{path} line {record.line}: record '{record.id}'",
+                        unknown, lowercase)
+            records.seqs.append(record.seq)
+            records.labels.append(name)
+            records.ids.append(record.id)
+    return records
 
 
-def _common_length(seqs: list[bytes], ids: list[str], files: dict[str, Path]) -> int:
-    lengths = {len(s) for s in seqs}
-    if len(lengths) == 1:
-        return lengths.pop()
-    shortest = min(range(len(seqs)), key=lambda i: len(seqs[i]))
-    longest = max(range(len(seqs)), key=lambda i: len(seqs[i]))
-    raise BiodlError(f"data.classes ({', '.join(str(p) for p in files.values())}): sequences "
-                     f"differ in length ({len(seqs[shortest])} bp for '{ids[shortest]}', "
-                     f"{len(seqs[longest])} bp for '{ids[longest]}'); set data.length to pad "
-                     "or crop them all to one length")
+def load_table(path: Path, cfg: TableData) -> Records:
+    table = read_table(path)
+    seqs = table.column(cfg.sequence_column, "data.sequence_column")
+    ids = table.column(cfg.id_column, "data.id_column") if cfg.id_column else [
+        str(i) for i in range(len(seqs))]
+    columns = [table.column(c, "data.label_columns") for c in cfg.label_columns]
+    records = Records([], [], list(ids))
+    for row, (seq, line) in enumerate(zip(seqs, table.lines)):
+        where = f"{path} line {line}"
+        raw = seq.encode("ascii", errors="replace")
+        check_bases(raw, where, cfg.unknown, cfg.lowercase, strict=True)
+        records.seqs.append(raw)
+        records.labels.append(parse_label([c[row] for c in columns], cfg.target, where))
+    return records
 
 
-def _policy_error(path, rid, line, char, unknown, lowercase) -> BiodlError:
-    shown = char.decode("ascii")
-    if shown.islower() and lowercase == "error":
-        fix = "set data.lowercase=upper (or n) to accept soft-masked bases"
-    else:
-        fix = "set data.unknown to zeros, uniform or iupac to accept N and IUPAC codes"
-    return BiodlError(f"{path} line {line}: record '{rid}' has base {shown!r}, which "
-                      f"data.unknown={unknown}/data.lowercase={lowercase} rejects; {fix}")
+def load_fasta_labels(cfg: FastaLabelsData) -> Records:
+    if cfg.fasta is None or cfg.labels is None:
+        raise BiodlError("data: format fasta_labels needs data.fasta and data.labels files")
+    table = read_table(cfg.labels)
+    ids = table.column(cfg.id_column, "data.id_column")
+    names = cfg.label_columns or [c for c in table.columns if c != cfg.id_column]
+    columns = [table.column(c, "data.label_columns") for c in names]
+    by_id = {rid: row for row, rid in enumerate(ids)}
+    records = Records([], [], [])
+    for record in read_fasta(cfg.fasta):
+        where = f"{cfg.fasta} line {record.line}: record '{record.id}'"
+        if record.id not in by_id:
+            raise BiodlError(f"{where} has no row in {cfg.labels} (column "
+                             f"'{cfg.id_column}'); add its labels or remove the record")
+        check_bases(record.seq, where, cfg.unknown, cfg.lowercase)
+        row = by_id[record.id]
+        records.seqs.append(record.seq)
+        records.labels.append(parse_label([c[row] for c in columns], cfg.target,
+                                          f"{cfg.labels} line {table.lines[row]}"))
+        records.ids.append(record.id)
+    return records
+
+
+def parse_label(values: list[str], target: str, where: str):
+    if target == "class":
+        if len(values) != 1:
+            raise BiodlError(f"{where}: a class target takes one label column, got "
+                             f"{len(values)}; set data.target=multilabel for several")
+        return values[0]
+    try:
+        numbers = [float(v) for v in values]
+    except ValueError:
+        raise BiodlError(f"{where}: labels {values} are not all numbers, as data.target="
+                         f"{target} needs") from None
+    if target == "multilabel" and any(v not in (0.0, 1.0) for v in numbers):
+        raise BiodlError(f"{where}: multilabel labels must be 0 or 1, got {values}; "
+                         "use data.target=regression for real values")
+    return numbers
+
+
+def check_bases(seq: bytes, where: str, unknown: str, lowercase: str,
+                strict: bool = False) -> None:
+    """Reject an empty sequence or a base the policy refuses (FASTA already checked IUPAC)."""
+    if not seq:
+        raise BiodlError(f"{where}: empty sequence; remove the row or fill in its sequence")
+    valid = strict and seq.translate(None, VALID_BASES)
+    if valid:
+        raise BiodlError(f"{where}: character {chr(valid[0])!r} is not a DNA base or IUPAC "
+                         "code; fix the sequence or remove the row")
+    bad = encoding.first_invalid(seq, unknown, lowercase)
+    if bad >= 0:
+        char = chr(seq[bad])
+        fix = ("set data.lowercase=upper (or n) to accept soft-masked bases"
+               if char.islower() and lowercase == "error" else
+               "set data.unknown to zeros, uniform or iupac to accept N and IUPAC codes")
+        raise BiodlError(f"{where} has base {char!r}, which data.unknown={unknown}/"
+                         f"data.lowercase={lowercase} rejects; {fix}")

@@ -10,10 +10,28 @@ from torch import nn
 
 from biodl.config.binding import closest, convert
 from biodl.errors import BiodlError
+from biodl.models.classic import Basset, DanQ, DeepBind, DeepSEA
 from biodl.models.cnn1d import CNN1D
+from biodl.models.hybrid import CNNLSTM
+from biodl.models.lm import DNALM
+from biodl.models.resnet import resnet18, resnet34, resnet50
+from biodl.models.rnn import RNNClassifier, RNNTagger
+from biodl.models.seq2seq import Seq2Seq
 
 MODELS: dict[str, Callable[..., nn.Module]] = {
     "cnn1d": CNN1D,
+    "deepbind": DeepBind,
+    "basset": Basset,
+    "danq": DanQ,
+    "deepsea": DeepSEA,
+    "rnn_classifier": RNNClassifier,
+    "rnn_tagger": RNNTagger,
+    "cnn_lstm": CNNLSTM,
+    "seq2seq": Seq2Seq,
+    "dna_lm": DNALM,
+    "resnet18": resnet18,
+    "resnet34": resnet34,
+    "resnet50": resnet50,
 }
 
 

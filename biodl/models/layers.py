@@ -1,10 +1,12 @@
-"""Building blocks shared by the model families: activations and weight initialisation."""
+"""Building blocks shared by the model families: activations, weight initialisation, masks."""
 
 from __future__ import annotations
 
 from typing import Literal
 
-from torch import nn
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
 
 Activation = Literal["relu", "leaky_relu", "elu", "gelu", "tanh", "sigmoid"]
 Init = Literal["default", "kaiming", "xavier"]
@@ -39,3 +41,32 @@ def init_weights(module: nn.Module, scheme: str, nonlinearity: str = "relu") -> 
         elif isinstance(layer, (nn.BatchNorm1d, nn.BatchNorm2d)):
             nn.init.ones_(layer.weight)
             nn.init.zeros_(layer.bias)
+
+
+def length_mask(lengths: Tensor, length: int) -> Tensor:
+    """(N,) valid lengths -> (N, length) bool, True at the valid (left-aligned) positions."""
+    positions = torch.arange(length, device=lengths.device)
+    return positions[None, :] < lengths[:, None]
+
+
+def masked_pool1d(x: Tensor, mask: Tensor | None, size: int, kind: str) -> tuple[Tensor, Tensor | None]:
+    """Pool (N, C, L) by `size` (ceil mode), ignoring positions where `mask` (N, L) is False.
+
+    A window's max or mean covers only its valid positions, so a padded sequence pools exactly
+    as it would alone; windows with no valid position become 0. Returns the pooled (N, C, L')
+    and the pooled mask (N, L'), or None when `mask` is None.
+    """
+    if size == 1:
+        return x, mask
+    if mask is None:
+        pool = F.max_pool1d if kind == "max" else F.avg_pool1d
+        return pool(x, size, ceil_mode=True), None
+    valid = mask[:, None, :]  # (N, 1, L)
+    weight = valid.to(x.dtype)
+    if kind == "max":
+        y = F.max_pool1d(x.masked_fill(~valid, float("-inf")), size, ceil_mode=True)
+    else:
+        counts = F.avg_pool1d(weight, size, ceil_mode=True).clamp(min=1e-12)
+        y = F.avg_pool1d(x * weight, size, ceil_mode=True) / counts
+    pooled = F.max_pool1d(weight, size, ceil_mode=True) > 0  # (N, 1, L')
+    return y.masked_fill(~pooled, 0.0), pooled[:, 0]

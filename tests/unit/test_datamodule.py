@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from biodl.config import load_config
-from biodl.data.datamodules import FastaClassesDataModule, stratified_split
+from biodl.data.datamodules import SequenceDataModule, stratified_split
 from biodl.errors import BiodlError
 
 from ..conftest import DATA
@@ -21,7 +21,7 @@ def test_stratified_split_is_exact_and_seeded():
 
 def test_batches_are_onehot_with_labels_in_class_order():
     cfg = load_config(DATA / "tiny_pipeline.yaml").data
-    dm = FastaClassesDataModule(cfg)
+    dm = SequenceDataModule(cfg)
     dm.setup("fit")
     assert dm.class_names == ["non_promoter", "promoter"]
     assert dm.class_counts() == [48, 24]
@@ -34,7 +34,7 @@ def test_batches_are_onehot_with_labels_in_class_order():
 def test_augmented_training_batches_keep_shape_and_content(write):
     cfg = load_config(DATA / "tiny_pipeline.yaml",
                       ["data.augment.reverse_complement=true", "data.augment.shift=3"]).data
-    dm = FastaClassesDataModule(cfg)
+    dm = SequenceDataModule(cfg)
     dm.setup("fit")
     x = next(iter(dm.train_dataloader()))["x"]
     assert x.shape == (16, 4, 81)
@@ -45,9 +45,10 @@ def test_sequences_of_different_lengths_need_data_length(write):
     a = write("a.fa", ">a\nACGT\n>b\nACGTA\n")
     b = write("b.fa", ">c\nACGT\n")
     cfg = load_config(DATA / "tiny_pipeline.yaml", [f"data.classes={{a: {a}, b: {b}}}",
-                                                     "data.length=null"]).data
+                                                     "data.length=null", "data.split.val=0",
+                                                     "data.split.test=0"]).data
     with pytest.raises(BiodlError, match="sequences differ in length .*set data.length"):
-        FastaClassesDataModule(cfg).setup("fit")
+        SequenceDataModule(cfg).setup("fit")
 
 
 def test_policy_rejection_names_file_record_and_fix(write):
@@ -55,4 +56,4 @@ def test_policy_rejection_names_file_record_and_fix(write):
     cfg = load_config(DATA / "tiny_pipeline.yaml", [f"data.classes={{a: {a}, b: {a}}}",
                                                      "data.unknown=error"]).data
     with pytest.raises(BiodlError, match=r"a.fa line 3: record 'b' has base 'N'.*set data.unknown"):
-        FastaClassesDataModule(cfg).setup("fit")
+        SequenceDataModule(cfg).setup("fit")

@@ -55,8 +55,8 @@ def test_balanced_class_weights_follow_scikit_learn():
 
 def test_binary_loss_weights_each_sample_by_its_class_and_l1_adds():
     model = CNN1D(channels=(4,))
-    task = build_task(TaskConfig(class_weights=[1.0, 3.0], l1=0.5), model, ["a", "b"], [1, 1],
-                      {"name": "cnn1d", "kwargs": {}})
+    task = build_task(TaskConfig(class_weights=[1.0, 3.0], l1=0.5), model, "binary", ["a", "b"],
+                      [1, 1], {"name": "cnn1d", "kwargs": {}})
     logits, y = torch.zeros(2, 1), torch.tensor([0, 1])
     # BCE at logit 0 is log 2 for each sample; weights 1 and 3 average to 2
     assert task.loss(logits, y).item() == pytest.approx(2 * torch.log(torch.tensor(2.0)).item())
@@ -65,8 +65,8 @@ def test_binary_loss_weights_each_sample_by_its_class_and_l1_adds():
 
 
 def test_unknown_metric_names_the_closest():
-    with pytest.raises(BiodlError, match="unknown metric 'aucroc'; did you mean 'auroc'?"):
-        build_task(TaskConfig(metrics=["aucroc"]), CNN1D(), ["a", "b"], [1, 1], {})
+    with pytest.raises(BiodlError, match="unknown binary metric 'aucroc'; did you mean 'auroc'?"):
+        build_task(TaskConfig(metrics=["aucroc"]), CNN1D(), "binary", ["a", "b"], [1, 1], {})
 
 
 def test_mcc_matches_the_textbook_formula_and_is_zero_when_degenerate():

@@ -1,0 +1,56 @@
+"""Reading CSV/TSV tables of sequences and labels (plain or gzip). No torch."""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
+from pathlib import Path
+
+from biodl.config.binding import closest
+from biodl.data.fasta import open_bytes
+from biodl.errors import BiodlError
+
+
+@dataclass
+class Table:
+    path: Path
+    columns: dict[str, list[str]]  # column name -> its values, in row order
+    lines: list[int]  # the file line of each row (1-based; the header is line 1)
+
+    def column(self, name: str, key: str) -> list[str]:
+        if name not in self.columns:
+            raise BiodlError(f"{self.path}: no column '{name}' (set by {key})"
+                             f"{closest(name, self.columns)}; columns: {', '.join(self.columns)}")
+        return self.columns[name]
+
+
+def delimiter_for(path: Path) -> str:
+    suffixes = [s.lower() for s in Path(path).suffixes if s.lower() != ".gz"]
+    return "\t" if suffixes and suffixes[-1] in (".tsv", ".tab", ".txt") else ","
+
+
+def read_table(path: Path) -> Table:
+    """All columns of a delimited file with a header row; every row must be complete."""
+    with open_bytes(path) as raw:
+        text = io.TextIOWrapper(raw, encoding="utf-8", errors="replace", newline="")
+        reader = csv.reader(text, delimiter=delimiter_for(path))
+        header = next(reader, None)
+        if not header:
+            raise BiodlError(f"{path}: empty table; expected a header row such as "
+                             "'sequence,label'")
+        names = [h.strip() for h in header]
+        values: list[list[str]] = [[] for _ in names]
+        lines = []
+        for row in reader:
+            if not row or (len(row) == 1 and not row[0].strip()):
+                continue
+            if len(row) != len(names):
+                raise BiodlError(f"{path} line {reader.line_num}: {len(row)} fields, the header "
+                                 f"has {len(names)}; check the delimiter and quoting")
+            for column, value in zip(values, row):
+                column.append(value.strip())
+            lines.append(reader.line_num)
+    if not lines:
+        raise BiodlError(f"{path}: the table has a header but no rows")
+    return Table(Path(path), dict(zip(names, values)), lines)

@@ -1,0 +1,192 @@
+"""An LSTM/GRU encoder-decoder with Luong attention: DNA tokens in, protein tokens out.
+
+Contract:
+- `src`: `(N, S)` int64 DNA tokens (PAD=0, A=1, C=2, G=3, T=4, N=5); `src_lengths`: `(N,)`
+  valid positions (padding on the right) or None for all valid.
+- `tgt_in`: `(N, T)` int64 target tokens, BOS first (the decoder's inputs under teacher forcing).
+- `forward(src, src_lengths, tgt_in) -> (N, T, tgt_vocab_size)` logits; `logits[:, t]`
+  predicts the target token after `tgt_in[:, t]` (so the loss target is tgt_in shifted left,
+  ending with EOS, padded with PAD to ignore).
+- `greedy_decode` and `beam_search` return one list of token ids per sequence (BOS left out),
+  ending with EOS, or `max_len` long if EOS never came.
+
+Attention is Luong's "general" score with input feeding (Luong et al. 2015): the decoder state
+h_t scores encoder outputs as h_t^T W_a e_s, and the attentional state tanh(W_c [c_t; h_t])
+feeds the output layer and the next step's input.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import torch
+from torch import Tensor, nn
+from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
+
+from biodl.models import layers
+from biodl.models.rnn import Cell
+
+PAD, BOS, EOS = 0, 1, 2
+AMINO_ACIDS = "ACDEFGHIKLMNPQRSTVWY"
+PROTEIN_ALPHABET = AMINO_ACIDS + "*X"  # '*' a stop codon, 'X' an unknown residue (codon with N)
+PROTEIN_TOKENS = ("<pad>", "<bos>", "<eos>", *PROTEIN_ALPHABET)  # token id -> symbol
+TGT_VOCAB_SIZE = len(PROTEIN_TOKENS)  # 25
+SRC_VOCAB_SIZE = 6  # DNA tokens: PAD, A, C, G, T, N
+
+
+class Memory(NamedTuple):
+    """The encoder outputs the decoder attends to, for a batch of B rows."""
+
+    values: Tensor  # (B, S, E) encoder outputs
+    keys: Tensor  # (B, S, H) W_a applied to the values
+    mask: Tensor  # (B, S) True at valid source positions
+
+    def expand(self, rows: int) -> "Memory":
+        return Memory(*(t.expand(rows, *t.shape[1:]) for t in self))
+
+
+def select_state(state: Tensor | tuple[Tensor, Tensor], rows: Tensor):
+    """Reorder a decoder state (layers, B, H) (or an LSTM's (h, c) pair) along the batch."""
+    if isinstance(state, tuple):
+        return tuple(s.index_select(1, rows) for s in state)
+    return state.index_select(1, rows)
+
+
+def trim_at(row: list[int], eos: int) -> list[int]:
+    return row[: row.index(eos) + 1] if eos in row else row
+
+
+class Seq2Seq(nn.Module):
+    """A (bidirectional) encoder, a bridge to the decoder's initial state and an attentive decoder.
+
+    At the defaults (embedding 32, hidden 128, one layer, LSTM, bidirectional encoder,
+    25 target tokens) it has 433,401 parameters.
+    """
+
+    def __init__(self, src_vocab_size: int = SRC_VOCAB_SIZE, tgt_vocab_size: int = TGT_VOCAB_SIZE,
+                 embedding_dim: int = 32, hidden_size: int = 128, num_layers: int = 1,
+                 cell: Cell = "lstm", bidirectional_encoder: bool = True, dropout: float = 0.1):
+        super().__init__()
+        self.hidden_size, self.num_layers = hidden_size, num_layers
+        self.dirs = 2 if bidirectional_encoder else 1
+        rnn = nn.LSTM if cell == "lstm" else nn.GRU
+        between = dropout if num_layers > 1 else 0.0
+        self.src_embed = nn.Embedding(src_vocab_size, embedding_dim, padding_idx=PAD)
+        self.encoder = rnn(embedding_dim, hidden_size, num_layers, batch_first=True,
+                           bidirectional=bidirectional_encoder, dropout=between)
+        enc_size = hidden_size * self.dirs
+        self.bridge = nn.Linear(enc_size, hidden_size)  # encoder final states -> decoder's first
+        self.tgt_embed = nn.Embedding(tgt_vocab_size, embedding_dim, padding_idx=PAD)
+        self.decoder = rnn(embedding_dim + hidden_size, hidden_size, num_layers, batch_first=True,
+                           dropout=between)
+        self.attend = nn.Linear(enc_size, hidden_size, bias=False)  # W_a
+        self.combine = nn.Linear(enc_size + hidden_size, hidden_size, bias=False)  # W_c
+        self.drop = nn.Dropout(dropout)
+        self.out = nn.Linear(hidden_size, tgt_vocab_size)
+
+    def encode(self, src: Tensor, src_lengths: Tensor | None):
+        """Memory for attention and the decoder's initial state (layers, N, H) (pair for LSTM)."""
+        x = self.drop(self.src_embed(src))  # (N, S, E)
+        if src_lengths is None:
+            out, state = self.encoder(x)
+            mask = torch.ones(src.shape, dtype=torch.bool, device=src.device)
+        else:
+            packed = pack_padded_sequence(x, src_lengths.cpu(), batch_first=True, enforce_sorted=False)
+            out, state = self.encoder(packed)
+            out, _ = pad_packed_sequence(out, batch_first=True, total_length=src.shape[1])
+            mask = layers.length_mask(src_lengths.to(src.device), src.shape[1])
+        memory = Memory(out, self.attend(out), mask)  # (N, S, dirs * H), (N, S, H), (N, S)
+        if isinstance(state, tuple):
+            return memory, tuple(self._bridge(s) for s in state)
+        return memory, self._bridge(state)
+
+    def _bridge(self, state: Tensor) -> Tensor:
+        """(layers * dirs, N, H) -> (layers, N, H): each layer's directions joined and projected."""
+        n = state.shape[1]
+        state = state.view(self.num_layers, self.dirs, n, self.hidden_size).transpose(1, 2)
+        return torch.tanh(self.bridge(state.reshape(self.num_layers, n, -1)))
+
+    def step(self, token: Tensor, state, feed: Tensor, memory: Memory):
+        """One decoder step: token (B,), feed (B, H) -> logits (B, V), new state, new feed."""
+        x = torch.cat([self.drop(self.tgt_embed(token)), feed], dim=-1)  # (B, E + H)
+        out, state = self.decoder(x.unsqueeze(1), state)  # (B, 1, H)
+        h = out[:, 0]  # (B, H)
+        scores = torch.bmm(memory.keys, h.unsqueeze(2)).squeeze(2)  # (B, S)
+        weights = scores.masked_fill(~memory.mask, float("-inf")).softmax(dim=-1)
+        context = torch.bmm(weights.unsqueeze(1), memory.values).squeeze(1)  # (B, dirs * H)
+        feed = torch.tanh(self.combine(torch.cat([context, h], dim=-1)))  # (B, H)
+        return self.out(self.drop(feed)), state, feed
+
+    def forward(self, src: Tensor, src_lengths: Tensor | None, tgt_in: Tensor,
+                teacher_forcing_ratio: float = 1.0) -> Tensor:
+        memory, state = self.encode(src, src_lengths)
+        feed = memory.values.new_zeros(src.shape[0], self.hidden_size)
+        token, logits = tgt_in[:, 0], []
+        for t in range(tgt_in.shape[1]):
+            step_logits, state, feed = self.step(token, state, feed, memory)  # (N, V)
+            logits.append(step_logits)
+            if t + 1 < tgt_in.shape[1]:
+                token = tgt_in[:, t + 1]
+                if teacher_forcing_ratio < 1.0:  # per sequence: the truth or its own guess
+                    truth = torch.rand(token.shape, device=token.device) < teacher_forcing_ratio
+                    token = torch.where(truth, token, step_logits.argmax(dim=-1))
+        return torch.stack(logits, dim=1)  # (N, T, V)
+
+    @torch.no_grad()
+    def greedy_decode(self, src: Tensor, src_lengths: Tensor | None = None, max_len: int = 100,
+                      bos: int = BOS, eos: int = EOS) -> list[list[int]]:
+        """The most likely next token at each step, for the whole batch at once."""
+        memory, state = self.encode(src, src_lengths)
+        feed = memory.values.new_zeros(src.shape[0], self.hidden_size)
+        token = torch.full((src.shape[0],), bos, dtype=torch.long, device=src.device)
+        done = torch.zeros_like(token, dtype=torch.bool)
+        tokens = []
+        for _ in range(max_len):
+            logits, state, feed = self.step(token, state, feed, memory)
+            token = logits.argmax(dim=-1)  # (N,)
+            tokens.append(token)
+            done |= token == eos
+            if done.all():
+                break
+        rows = torch.stack(tokens, dim=1).tolist() if tokens else [[] for _ in range(len(src))]
+        return [trim_at(row, eos) for row in rows]
+
+    @torch.no_grad()
+    def beam_search(self, src: Tensor, src_lengths: Tensor | None = None, beam_size: int = 4,
+                    max_len: int = 100, bos: int = BOS, eos: int = EOS,
+                    length_penalty: float = 1.0) -> list[list[int]]:
+        """Beam search, one source at a time; the best finished hypothesis by summed log
+        probability / length ** length_penalty. beam_size=1 gives greedy_decode's output."""
+        results = []
+        for i in range(src.shape[0]):
+            lengths = None if src_lengths is None else src_lengths[i:i + 1]
+            memory, state = self.encode(src[i:i + 1], lengths)
+            results.append(self._beam(memory, state, beam_size, max_len, bos, eos, length_penalty))
+        return results
+
+    def _beam(self, memory: Memory, state, beam_size: int, max_len: int, bos: int, eos: int,
+              length_penalty: float) -> list[int]:
+        device = memory.values.device
+        token = torch.tensor([bos], device=device)
+        feed = memory.values.new_zeros(1, self.hidden_size)
+        scores, hyps, finished, alive = torch.zeros(1, device=device), [[]], [], []
+        for _ in range(max_len):
+            logits, state, feed = self.step(token, state, feed, memory.expand(len(hyps)))
+            total = scores[:, None] + logits.log_softmax(dim=-1)  # (K, V)
+            best, flat = total.flatten().topk(min(beam_size, total.numel()))
+            alive = []
+            for score, index in zip(best.tolist(), flat.tolist()):
+                row, tok = divmod(index, total.shape[1])
+                (finished if tok == eos else alive).append((score, row, hyps[row] + [tok]))
+            if len(finished) >= beam_size or not alive:
+                break
+            rows = torch.tensor([row for _, row, _ in alive], device=device)
+            scores = torch.tensor([score for score, _, _ in alive], device=device)
+            hyps = [hyp for _, _, hyp in alive]
+            token = torch.tensor([hyp[-1] for hyp in hyps], device=device)
+            state, feed = select_state(state, rows), feed.index_select(0, rows)
+        else:
+            finished += alive  # max_len reached: unfinished hypotheses compete too
+        if not finished:
+            return []
+        return max(finished, key=lambda f: f[0] / len(f[2]) ** length_penalty)[2]

@@ -1,0 +1,95 @@
+"""What every supervised task shares: the step loop, logging, L1, optimiser and scheduler.
+
+A task receives any `nn.Module` mapping a batch's `x` to outputs; its other constructor
+arguments are plain values saved in the checkpoint with the model's registry name and
+arguments (`model_spec`), so `biodl.tasks.load_task(path)` rebuilds the whole thing.
+Subclasses say how outputs become a loss (`loss`) and metric inputs (`predictions`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytorch_lightning as pl
+import torch
+from torch import nn
+from torchmetrics import MetricCollection
+
+from biodl.tasks.optim import build_optimizer, build_scheduler
+
+
+class Task(pl.LightningModule):
+    kind = "task"
+
+    def __init__(self, model: nn.Module, l1: float = 0.0, optimizer: dict | None = None,
+                 scheduler: dict | None = None):
+        super().__init__()
+        self.model = model
+        self.l1 = l1
+        self.optimizer_cfg = optimizer or {"name": "adamw", "lr": 1e-3, "weight_decay": 0.0,
+                                           "betas": (0.9, 0.999), "eps": 1e-8}
+        self.scheduler_cfg = scheduler or {"name": "none"}
+
+    def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        checkpoint["biodl_task"] = self.kind  # which Task class load_task rebuilds
+
+    def make_metrics(self, prefix: str) -> MetricCollection:
+        raise NotImplementedError
+
+    def loss(self, outputs: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        raise NotImplementedError
+
+    def predictions(self, outputs: torch.Tensor) -> torch.Tensor:
+        raise NotImplementedError
+
+    def targets(self, y: torch.Tensor) -> torch.Tensor:
+        """The labels as the metrics take them."""
+        return y
+
+    def init_metrics(self) -> None:
+        self.val_metrics = self.make_metrics("val/")
+        self.test_metrics = self.make_metrics("test/")
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.model(x)
+
+    def training_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> torch.Tensor:
+        loss = self.loss(self(batch["x"]), batch["y"])
+        size = len(batch["y"])
+        self.log("train/loss", loss, on_epoch=True, on_step=False, batch_size=size)
+        self.log("train/loss_step", loss, on_step=True, on_epoch=False, prog_bar=True,
+                 batch_size=size)
+        if self.l1:
+            loss = loss + self.l1 * self.l1_norm()
+        return loss
+
+    def validation_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> None:
+        self._evaluate(batch, "val", self.val_metrics)
+
+    def test_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> None:
+        self._evaluate(batch, "test", self.test_metrics)
+
+    def predict_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> torch.Tensor:
+        return self.predictions(self(batch["x"]))
+
+    def _evaluate(self, batch: dict[str, torch.Tensor], split: str, metrics) -> None:
+        outputs = self(batch["x"])
+        size = len(batch["y"])
+        self.log(f"{split}/loss", self.loss(outputs, batch["y"]), prog_bar=True,
+                 batch_size=size, sync_dist=True)
+        metrics.update(self.predictions(outputs), self.targets(batch["y"]))
+        self.log_dict(metrics, batch_size=size)
+
+    def l1_norm(self) -> torch.Tensor:
+        return sum(p.abs().sum() for p in self.model.parameters() if p.ndim > 1)
+
+    def configure_optimizers(self) -> Any:
+        optimizer = build_optimizer(self.model, self.optimizer_cfg)
+        sched = self.scheduler_cfg
+        # only one-cycle needs the step count, and estimating it loads the train dataloader
+        steps = int(self.trainer.estimated_stepping_batches) if sched["name"] == "onecycle" else 0
+        scheduler = build_scheduler(optimizer, sched, self.optimizer_cfg["lr"],
+                                    self.trainer.max_epochs or 1, steps)
+        if scheduler is None:
+            return optimizer
+        return {"optimizer": optimizer, "lr_scheduler": scheduler}

@@ -1,0 +1,42 @@
+"""2-batch fits of the other target kinds, through `biodl.train.fit`."""
+
+from biodl.config import load_config
+from biodl.tasks import ClassificationTask, RegressionTask, load_task
+from biodl.train import fit
+
+from ..conftest import DATA
+
+GUE = DATA / "gue_tf0"
+
+
+def quiet(*_):
+    pass
+
+
+def test_table_classification_on_gue_slice(workdir):
+    cfg = load_config(DATA / "tiny_pipeline.yaml", [
+        "data.format=table", f"data.train={GUE / 'train.csv'}", f"data.val={GUE / 'dev.csv'}",
+        f"data.test={GUE / 'test.csv'}", "data.length=null", "task.class_weights=balanced"])
+    result = fit(cfg, echo=quiet)
+    assert {"test/auroc", "test/mcc", "test/sn", "test/sp"} <= set(result.test_metrics)
+    task = load_task(result.best_checkpoint)
+    assert isinstance(task, ClassificationTask) and task.mode == "binary"
+
+
+def test_regression_and_multilabel_from_fasta_and_labels(workdir, write):
+    fasta = write("s.fa", "".join(f">r{i}\n{'ACGT'[i % 4] * 6}{'ACGT'[i % 3] * 6}\n"
+                                  for i in range(40)))
+    rows = "".join(f"r{i},{i % 2},{(i // 2) % 2},{i % 4 / 4}\n" for i in range(40))
+    labels = write("labels.csv", "id,bound,open,signal\n" + rows)
+    common = ["data.format=fasta_labels", f"data.fasta={fasta}", f"data.labels={labels}",
+              "data.length=null", "data.leakage=ignore", "data.batch_size=8", "task.metrics=null"]
+    result = fit(load_config(DATA / "tiny_pipeline.yaml", [
+        *common, "data.label_columns=[signal]", "data.target=regression",
+        "callbacks.early_stopping.enabled=false"]), echo=quiet)
+    assert {"test/loss", "test/mse", "test/pearson", "test/spearman", "test/r2"} <= set(
+        result.test_metrics)
+    assert isinstance(load_task(result.best_checkpoint), RegressionTask)
+    result = fit(load_config(DATA / "tiny_pipeline.yaml", [
+        *common, "data.label_columns=[bound, open]", "task.class_weights=balanced"]), echo=quiet)
+    assert {"test/auroc", "test/auprc", "test/f1", "test/acc"} <= set(result.test_metrics)
+    assert load_task(result.best_checkpoint).mode == "multilabel"

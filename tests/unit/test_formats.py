@@ -1,0 +1,92 @@
+"""Every sequence data format through the data module, on tiny real or hand-made inputs."""
+
+import numpy as np
+import pytest
+
+from biodl.config import load_config
+from biodl.data.datamodules import SequenceDataModule
+from biodl.errors import BiodlError
+
+from ..conftest import DATA
+
+GUE = DATA / "gue_tf0"
+
+
+def table_module(*overrides):
+    base = ["data.format=table", f"data.train={GUE / 'train.csv'}", f"data.val={GUE / 'dev.csv'}",
+            f"data.test={GUE / 'test.csv'}", "data.length=null"]
+    dm = SequenceDataModule(load_config(DATA / "tiny_pipeline.yaml", [*base, *overrides]).data)
+    dm.setup("fit")
+    return dm
+
+
+def test_table_with_its_own_split_files():
+    dm = table_module()
+    assert [len(dm.datasets[s]) for s in ("train", "val", "test")] == [40, 40, 40]
+    assert dm.class_names == ["0", "1"] and dm.target == "class"
+    assert dm.datasets["train"].codes.shape == (40, 101)
+    first = next(iter(dm.train_dataloader()))
+    assert first["x"].shape == (16, 4, 101) and first["y"].dtype.is_floating_point is False
+
+
+def test_table_missing_column_names_the_closest():
+    with pytest.raises(BiodlError, match=r"train.csv: no column 'sequnce' \(set by "
+                                         r"data.sequence_column\); did you mean 'sequence'\?"):
+        table_module("data.sequence_column=sequnce")
+
+
+def test_table_bad_character_names_the_line(write):
+    bad = write("bad.csv", "sequence,label\nACGT,0\nACXT,1\n")
+    with pytest.raises(BiodlError, match=r"bad.csv line 3: character 'X' is not a DNA base"):
+        table_module(f"data.train={bad}")
+
+
+def test_table_ragged_row_names_the_line(write):
+    bad = write("bad.tsv", "sequence\tlabel\nACGT\t0\nACGT\n")
+    with pytest.raises(BiodlError, match=r"bad.tsv line 3: 1 fields, the header has 2"):
+        table_module(f"data.train={bad}")
+
+
+def test_fasta_with_label_table_multilabel_and_regression(write):
+    fasta = write("s.fa", "".join(f">r{i}\n{'ACGT'[i % 4] * 8}\n" for i in range(20)))
+    rows = "".join(f"r{i}\t{i % 2}\t{(i // 2) % 2}\t{i / 10}\n" for i in range(20))
+    labels = write("labels.tsv", "id\tbound\topen\tsignal\n" + rows)
+    common = ["data.format=fasta_labels", f"data.fasta={fasta}", f"data.labels={labels}",
+              "data.split.val=0.2", "data.split.test=0.2", "data.length=null",
+              "data.leakage=ignore"]
+    multi = SequenceDataModule(load_config(DATA / "tiny_pipeline.yaml", [
+        *common, "data.label_columns=[bound, open]"]).data)
+    multi.setup("fit")
+    assert multi.num_outputs == 2 and multi.target == "multilabel"
+    batch = multi.datasets["train"].__getitems__([0, 1])
+    assert batch["y"].shape == (2, 2) and batch["x"].shape == (2, 4, 8)
+    reg = SequenceDataModule(load_config(DATA / "tiny_pipeline.yaml", [
+        *common, "data.label_columns=[signal]", "data.target=regression"]).data)
+    reg.setup("fit")
+    assert reg.num_outputs == 1
+    ids = reg.split_ids["train"]
+    assert np.allclose(reg.datasets["train"].labels[:, 0].numpy(),
+                       [int(i[1:]) / 10 for i in ids])
+
+
+def test_fasta_record_without_labels_is_named(write):
+    fasta = write("s.fa", ">a\nACGT\n>b\nACGT\n")
+    labels = write("l.csv", "id,y\na,1\n")
+    cfg = load_config(DATA / "tiny_pipeline.yaml", ["data.format=fasta_labels",
+                                                     f"data.fasta={fasta}", f"data.labels={labels}"])
+    with pytest.raises(BiodlError, match=r"s.fa line 3: record 'b' has no row in .*l.csv"):
+        SequenceDataModule(cfg.data).setup("fit")
+
+
+def test_leakage_can_fail(write):
+    same = write("same.csv", "sequence,label\n" + "ACGT,0\nACGT,1\n" * 5)
+    with pytest.raises(BiodlError, match="test sequences also occur in the training split"):
+        table_module(f"data.train={same}", f"data.val={same}", f"data.test={same}",
+                     "data.leakage=error")
+    with pytest.warns(UserWarning, match="10 of 10 test sequences also occur"):
+        table_module(f"data.train={same}", f"data.val={same}", f"data.test={same}")
+
+
+def test_unknown_format_names_the_valid_ones():
+    with pytest.raises(BiodlError, match="data.format: unknown format 'tabel'; did you mean 'table'"):
+        load_config(DATA / "tiny_pipeline.yaml", ["data.format=tabel"])
