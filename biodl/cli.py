@@ -80,6 +80,31 @@ def config_validate(pipeline: str = PIPELINE, overrides: Optional[List[str]] = S
     typer.echo(f"{pipeline}: config is valid")
 
 
+@app.command("check-data")
+@fails_cleanly
+def check_data(pipeline: str = PIPELINE, overrides: Optional[List[str]] = SET,
+               as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
+    """Read and check a pipeline's data without training: counts, lengths, N content,
+    duplicates across splits."""
+    import warnings
+
+    from biodl.config import load_config
+    from biodl.data.datamodules import build_datamodule
+    from biodl.data.report import data_report, format_report
+
+    cfg = load_config(pipeline, overrides or [])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the report states duplicates itself
+        datamodule = build_datamodule(cfg.data)
+        datamodule.setup("fit")
+    report = data_report(datamodule)
+    if as_json:
+        typer.echo(json.dumps(report, indent=2))
+        return
+    for line in format_report(report):
+        typer.echo(line)
+
+
 @app.command()
 @fails_cleanly
 def models(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
