@@ -24,7 +24,8 @@ def conv_tower(widths: list[int], kernels: tuple[int, ...], pools: tuple[int, ..
     """Unpadded conv -> (BN) -> activation -> max pool (floor) -> dropout, once per layer."""
     if not len(widths) - 1 == len(kernels) == len(pools) == len(dropouts):
         raise BiodlError(f"model: give one kernel size, pool and dropout per conv layer "
-                         f"({len(widths) - 1} layers; got {len(kernels)}, {len(pools)}, {len(dropouts)})")
+                         f"({len(widths) - 1} layers; got {len(kernels)}, {len(pools)}, "
+                         f"{len(dropouts)})")
     modules: list[nn.Module] = []
     for i, (kernel, pool, dropout) in enumerate(zip(kernels, pools, dropouts)):
         modules.append(nn.Conv1d(widths[i], widths[i + 1], kernel))
@@ -110,7 +111,8 @@ class Basset(nn.Module):
     """
 
     def __init__(self, in_channels: int = 4, num_outputs: int = 164, seq_len: int = 600,
-                 channels: tuple[int, ...] = (300, 200, 200), kernel_sizes: tuple[int, ...] = (19, 11, 7),
+                 channels: tuple[int, ...] = (300, 200, 200),
+                 kernel_sizes: tuple[int, ...] = (19, 11, 7),
                  pools: tuple[int, ...] = (3, 4, 4), hidden: tuple[int, ...] = (1000, 1000),
                  dropout: float = 0.3, batch_norm: bool = True, activation: Activation = "relu",
                  init: Init = "default"):

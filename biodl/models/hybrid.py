@@ -62,7 +62,8 @@ class CNNLSTM(nn.Module):
         features = hidden_size * (2 if bidirectional else 1)
         head: list[nn.Module] = [nn.Dropout(rnn_dropout)]
         if hidden:
-            head += [nn.Linear(features, hidden), layers.activation(activation), nn.Dropout(rnn_dropout)]
+            head += [nn.Linear(features, hidden), layers.activation(activation),
+                     nn.Dropout(rnn_dropout)]
             features = hidden
         self.head = nn.Sequential(*head, nn.Linear(features, num_outputs))
         layers.init_weights(self, init, activation)
@@ -73,5 +74,6 @@ class CNNLSTM(nn.Module):
             x, mask = block(x, mask)  # (N, C, L'), (N, L')
         lengths = None if mask is None else mask.sum(dim=1)  # valid positions after pooling
         out, last = run_rnn(self.rnn, x.transpose(1, 2), lengths)  # (N, L', dirs * H)
-        pooled = last if self.global_pool == "last" else pool_positions(out, lengths, self.global_pool)
-        return self.head(pooled)  # (N, num_outputs)
+        if self.global_pool != "last":
+            last = pool_positions(out, lengths, self.global_pool)
+        return self.head(last)  # (N, num_outputs)

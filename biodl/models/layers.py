@@ -49,7 +49,8 @@ def length_mask(lengths: Tensor, length: int) -> Tensor:
     return positions[None, :] < lengths[:, None]
 
 
-def masked_pool1d(x: Tensor, mask: Tensor | None, size: int, kind: str) -> tuple[Tensor, Tensor | None]:
+def masked_pool1d(x: Tensor, mask: Tensor | None, size: int,
+                  kind: str) -> tuple[Tensor, Tensor | None]:
     """Pool (N, C, L) by `size` (ceil mode), ignoring positions where `mask` (N, L) is False.
 
     A window's max or mean covers only its valid positions, so a padded sequence pools exactly

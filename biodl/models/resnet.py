@@ -32,7 +32,8 @@ class BasicBlock(nn.Module):
 
     expansion = 1
 
-    def __init__(self, inplanes: int, planes: int, stride: int = 1, downsample: nn.Module | None = None):
+    def __init__(self, inplanes: int, planes: int, stride: int = 1,
+                 downsample: nn.Module | None = None):
         super().__init__()
         self.conv1 = conv3x3(inplanes, planes, stride)
         self.bn1 = nn.BatchNorm2d(planes)
@@ -54,7 +55,8 @@ class Bottleneck(nn.Module):
 
     expansion = 4
 
-    def __init__(self, inplanes: int, planes: int, stride: int = 1, downsample: nn.Module | None = None):
+    def __init__(self, inplanes: int, planes: int, stride: int = 1,
+                 downsample: nn.Module | None = None):
         super().__init__()
         self.conv1 = conv1x1(inplanes, planes)
         self.bn1 = nn.BatchNorm2d(planes)
@@ -81,7 +83,8 @@ class ResNet(nn.Module):
     """A stem, four stages of residual blocks (64-512 planes), global average pool, linear head."""
 
     def __init__(self, block: Block, layers: tuple[int, int, int, int], in_channels: int = 3,
-                 num_outputs: int = 1000, small_input: bool = False, zero_init_residual: bool = False):
+                 num_outputs: int = 1000, small_input: bool = False,
+                 zero_init_residual: bool = False):
         super().__init__()
         self.inplanes = 64
         if small_input:
@@ -132,19 +135,22 @@ class ResNet(nn.Module):
 def resnet18(in_channels: int = 3, num_outputs: int = 1000, small_input: bool = False,
              zero_init_residual: bool = False) -> ResNet:
     """ResNet-18: BasicBlocks (2, 2, 2, 2); 11,689,512 parameters at 3 channels, 1000 outputs."""
-    return ResNet(BasicBlock, (2, 2, 2, 2), in_channels, num_outputs, small_input, zero_init_residual)
+    return ResNet(BasicBlock, (2, 2, 2, 2), in_channels, num_outputs, small_input,
+                  zero_init_residual)
 
 
 def resnet34(in_channels: int = 3, num_outputs: int = 1000, small_input: bool = False,
              zero_init_residual: bool = False) -> ResNet:
     """ResNet-34: BasicBlocks (3, 4, 6, 3); 21,797,672 parameters at 3 channels, 1000 outputs."""
-    return ResNet(BasicBlock, (3, 4, 6, 3), in_channels, num_outputs, small_input, zero_init_residual)
+    return ResNet(BasicBlock, (3, 4, 6, 3), in_channels, num_outputs, small_input,
+                  zero_init_residual)
 
 
 def resnet50(in_channels: int = 3, num_outputs: int = 1000, small_input: bool = False,
              zero_init_residual: bool = False) -> ResNet:
     """ResNet-50: Bottlenecks (3, 4, 6, 3); 25,557,032 parameters at 3 channels, 1000 outputs."""
-    return ResNet(Bottleneck, (3, 4, 6, 3), in_channels, num_outputs, small_input, zero_init_residual)
+    return ResNet(Bottleneck, (3, 4, 6, 3), in_channels, num_outputs, small_input,
+                  zero_init_residual)
 
 
 @dataclass
@@ -179,18 +185,23 @@ def plain_state_dict(state_dict: dict[str, Tensor]) -> dict[str, Tensor]:
     return state_dict
 
 
-def load_backbone(model: ResNet, state_dict: dict[str, Tensor], new_head: bool = True) -> LoadReport:
+def load_backbone(model: ResNet, state_dict: dict[str, Tensor],
+                  new_head: bool = True) -> LoadReport:
     """Load pretrained weights into a ResNet with other outputs and/or input channels.
 
     `fc.*` is left as initialised when `new_head` or when its shape differs; a `conv1.weight`
     for another number of channels is adapted by `adapt_conv1`, one for another kernel size
-    (the `small_input` stem) is skipped. Any other shape mismatch is an error.
+    (the `small_input` stem) is skipped. Keys the model lacks or other shape mismatches mean
+    another architecture: an error.
     """
     own, report, take = model.state_dict(), LoadReport(), {}
-    for key, value in plain_state_dict(state_dict).items():
-        if key not in own or (key.startswith("fc.") and (new_head or value.shape != own[key].shape)):
+    state_dict = plain_state_dict(state_dict)
+    check_same_depth(own, state_dict)
+    for key, value in state_dict.items():
+        mismatch = value.shape != own[key].shape
+        if key.startswith("fc.") and (new_head or mismatch):
             report.skipped.append(key)
-        elif value.shape == own[key].shape:
+        elif not mismatch:
             take[key] = value
             report.loaded.append(key)
         elif key == "conv1.weight" and value.shape[2:] == own[key].shape[2:]:
@@ -204,6 +215,17 @@ def load_backbone(model: ResNet, state_dict: dict[str, Tensor], new_head: bool =
     model.load_state_dict(take, strict=False)
     report.missing = [key for key in own if key not in take]
     return report
+
+
+def check_same_depth(own: dict[str, Tensor], state_dict: dict[str, Tensor]) -> None:
+    """Both hold the same backbone keys (older torchvision files lack `num_batches_tracked`)."""
+    unknown = [key for key in state_dict if key not in own]
+    lacking = [key for key in own if key not in state_dict and not key.startswith("fc.")
+               and not key.endswith("num_batches_tracked")]
+    for keys, where in ((unknown, "are not in the model"), (lacking, "are missing from the file")):
+        if keys:
+            raise BiodlError(f"pretrained weights: {len(keys)} keys (e.g. '{keys[0]}') {where}; "
+                             f"is it the same ResNet depth?")
 
 
 def freeze_backbone(model: ResNet) -> ResNet:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from typing import Literal
 
-import torch
 from torch import Tensor, nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
@@ -118,7 +117,8 @@ class RNNClassifier(nn.Module):
         features = hidden_size * (2 if bidirectional else 1)
         head: list[nn.Module] = [nn.Dropout(dropout)]
         if hidden:
-            head += [nn.Linear(features, hidden), layers.activation(activation), nn.Dropout(dropout)]
+            head += [nn.Linear(features, hidden), layers.activation(activation),
+                     nn.Dropout(dropout)]
             features = hidden
         self.head = nn.Sequential(*head, nn.Linear(features, num_outputs))
         layers.init_weights(self, init, activation)

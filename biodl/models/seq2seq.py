@@ -8,7 +8,8 @@ Contract:
   predicts the target token after `tgt_in[:, t]` (so the loss target is tgt_in shifted left,
   ending with EOS, padded with PAD to ignore).
 - `greedy_decode` and `beam_search` return one list of token ids per sequence (BOS left out),
-  ending with EOS, or `max_len` long if EOS never came.
+  ending with EOS, or `max_len` long if EOS never came; they never emit PAD or BOS. Call
+  `.eval()` first to decode without dropout.
 
 Attention is Luong's "general" score with input feeding (Luong et al. 2015): the decoder state
 h_t scores encoder outputs as h_t^T W_a e_s, and the attentional state tanh(W_c [c_t; h_t])
@@ -52,6 +53,11 @@ def select_state(state: Tensor | tuple[Tensor, Tensor], rows: Tensor):
     return state.index_select(1, rows)
 
 
+def never_pad_or_bos(logits: Tensor, bos: int) -> Tensor:
+    """Logits (B, V) with PAD and BOS ruled out: decoding never emits them."""
+    return logits.index_fill(1, torch.tensor([PAD, bos], device=logits.device), float("-inf"))
+
+
 def trim_at(row: list[int], eos: int) -> list[int]:
     return row[: row.index(eos) + 1] if eos in row else row
 
@@ -91,7 +97,8 @@ class Seq2Seq(nn.Module):
             out, state = self.encoder(x)
             mask = torch.ones(src.shape, dtype=torch.bool, device=src.device)
         else:
-            packed = pack_padded_sequence(x, src_lengths.cpu(), batch_first=True, enforce_sorted=False)
+            packed = pack_padded_sequence(x, src_lengths.cpu(), batch_first=True,
+                                          enforce_sorted=False)
             out, state = self.encoder(packed)
             out, _ = pad_packed_sequence(out, batch_first=True, total_length=src.shape[1])
             mask = layers.length_mask(src_lengths.to(src.device), src.shape[1])
@@ -143,7 +150,7 @@ class Seq2Seq(nn.Module):
         tokens = []
         for _ in range(max_len):
             logits, state, feed = self.step(token, state, feed, memory)
-            token = logits.argmax(dim=-1)  # (N,)
+            token = never_pad_or_bos(logits, bos).argmax(dim=-1)  # (N,)
             tokens.append(token)
             done |= token == eos
             if done.all():
@@ -172,7 +179,7 @@ class Seq2Seq(nn.Module):
         scores, hyps, finished, alive = torch.zeros(1, device=device), [[]], [], []
         for _ in range(max_len):
             logits, state, feed = self.step(token, state, feed, memory.expand(len(hyps)))
-            total = scores[:, None] + logits.log_softmax(dim=-1)  # (K, V)
+            total = scores[:, None] + never_pad_or_bos(logits, bos).log_softmax(dim=-1)  # (K, V)
             best, flat = total.flatten().topk(min(beam_size, total.numel()))
             alive = []
             for score, index in zip(best.tolist(), flat.tolist()):

@@ -1,0 +1,76 @@
+"""Seq2seq with attention on a tiny untrained model: shapes, decoding contracts, beam = greedy."""
+
+import pytest
+import torch
+
+from biodl.models.seq2seq import BOS, EOS, PAD, PROTEIN_TOKENS, TGT_VOCAB_SIZE, Seq2Seq
+
+SRC_LENGTHS = torch.tensor([10, 6, 4])
+
+
+def tiny(seed: int = 0, **options) -> Seq2Seq:
+    torch.manual_seed(seed)
+    model = Seq2Seq(embedding_dim=8, hidden_size=12, tgt_vocab_size=8, dropout=0.0, **options)
+    with torch.no_grad():  # larger weights than the default init, so decoding varies
+        for parameter in model.parameters():
+            parameter.mul_(4)
+        model.out.bias[EOS] += 1.5  # some outputs end early, some run to max_len
+    return model.eval()
+
+
+def source(seed: int = 0) -> torch.Tensor:
+    src = torch.randint(1, 6, (3, 10), generator=torch.Generator().manual_seed(seed))
+    return src.masked_fill(torch.arange(10)[None, :] >= SRC_LENGTHS[:, None], PAD)
+
+
+def test_protein_vocabulary_constants():
+    assert (PAD, BOS, EOS) == (0, 1, 2)
+    assert TGT_VOCAB_SIZE == len(PROTEIN_TOKENS) == 25
+    assert PROTEIN_TOKENS[3] == "A" and PROTEIN_TOKENS[-2:] == ("*", "X")
+
+
+@pytest.mark.parametrize("options", [{}, {"cell": "gru", "num_layers": 2},
+                                     {"bidirectional_encoder": False}])
+def test_forward_gives_logits_per_target_step(options):
+    model = tiny(**options)
+    tgt_in = torch.randint(1, 8, (3, 5))
+    assert model(source(), SRC_LENGTHS, tgt_in).shape == (3, 5, 8)
+    assert model(source(), None, tgt_in, teacher_forcing_ratio=0.0).shape == (3, 5, 8)
+
+
+def test_source_padding_changes_nothing():
+    model, src, tgt_in = tiny(), source(), torch.randint(1, 8, (3, 5))
+    batch = model(src, SRC_LENGTHS, tgt_in)
+    alone = model(src[2:, :4], None, tgt_in[2:])
+    torch.testing.assert_close(batch[2:], alone)
+
+
+def valid(rows: list[list[int]], max_len: int) -> bool:
+    """Every row ends at its first EOS, or runs to max_len without one."""
+    return all((row and row[-1] == EOS and EOS not in row[:-1] and len(row) <= max_len)
+               or (len(row) == max_len and EOS not in row) for row in rows)
+
+
+def test_greedy_and_beam_return_valid_token_lists():
+    outputs = []
+    for seed in range(4):
+        model, src = tiny(seed), source(seed)
+        greedy = model.greedy_decode(src, SRC_LENGTHS, max_len=8)
+        beams = model.beam_search(src, SRC_LENGTHS, beam_size=3, max_len=8)
+        assert len(greedy) == len(beams) == 3
+        assert valid(greedy, 8) and valid(beams, 8)
+        assert model.beam_search(src, SRC_LENGTHS, beam_size=1, max_len=8) == greedy
+        outputs += greedy + beams
+    assert all(EOS <= token < 8 for row in outputs for token in row)  # never PAD or BOS
+    assert {row[-1] == EOS for row in outputs} == {True, False}  # both endings were tested
+
+
+def test_decoding_stops_at_eos():
+    model = tiny()
+    with torch.no_grad():
+        model.out.bias[EOS] = 1e4  # EOS always wins
+    assert model.greedy_decode(source(), SRC_LENGTHS, max_len=5) == [[EOS]] * 3
+    assert model.beam_search(source(), SRC_LENGTHS, beam_size=2, max_len=5) == [[EOS]] * 3
+    with torch.no_grad():
+        model.out.bias[EOS] = -1e4  # EOS never comes
+    assert [len(row) for row in model.greedy_decode(source(), None, max_len=5)] == [5, 5, 5]
