@@ -12,8 +12,10 @@ import logging
 import os
 import subprocess
 import sys
+import traceback
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 from pytorch_lightning.loggers import MLFlowLogger
 
@@ -56,6 +58,29 @@ def record_run_start(logger: MLFlowLogger, params: dict[str, Any], config_yaml: 
     for key, value in tags.items():
         client.set_tag(run_id, key, value)
     client.log_text(run_id, config_yaml, "config.yaml")
+
+
+@contextmanager
+def run_outcome(logger: MLFlowLogger) -> Iterator[None]:
+    """End the run FINISHED, KILLED (Ctrl-C) or FAILED with the error saved as `error.txt`."""
+    try:
+        yield
+    except (KeyboardInterrupt, SystemExit):  # Lightning turns Ctrl-C into SystemExit(1)
+        end_run(logger, "KILLED")
+        raise KeyboardInterrupt from None
+    except Exception as error:
+        end_run(logger, "FAILED", traceback.format_exc(), f"{type(error).__name__}: {error}")
+        raise
+    else:
+        end_run(logger, "FINISHED")
+
+
+def end_run(logger: MLFlowLogger, status: str, details: str = "", summary: str = "") -> None:
+    client, run_id = logger.experiment, logger.run_id
+    if details:
+        client.log_text(run_id, details, "error.txt")
+        client.set_tag(run_id, "biodl.error", summary[:5000])
+    client.set_terminated(run_id, status)
 
 
 def log_artifact(logger: MLFlowLogger, path: Path, folder: str) -> None:

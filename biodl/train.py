@@ -45,11 +45,12 @@ def fit(cfg: Config, echo=print) -> FitResult:
     trainer = pl.Trainer(**dataclasses.asdict(cfg.trainer), logger=logger,
                          callbacks=[checkpoint, *other_callbacks(cfg, echo)],
                          default_root_dir=str(cfg.callbacks.checkpoint.dir))
-    trainer.fit(task, datamodule=datamodule)
-    best = Path(checkpoint.best_model_path or checkpoint.last_model_path)
-    results = trainer.test(task, datamodule=datamodule, ckpt_path=str(best), verbose=False)
-    if cfg.tracking.log_checkpoint:
-        tracking.log_artifact(logger, best, "checkpoints")
+    with tracking.run_outcome(logger):
+        trainer.fit(task, datamodule=datamodule)
+        best = Path(checkpoint.best_model_path or checkpoint.last_model_path)
+        results = trainer.test(task, datamodule=datamodule, ckpt_path=str(best), verbose=False)
+        if cfg.tracking.log_checkpoint:
+            tracking.log_artifact(logger, best, "checkpoints")
     metrics = {k: float(v) for k, v in (results[0] if results else {}).items()}
     return FitResult(logger.run_id, metrics, best, time.perf_counter() - started)
 

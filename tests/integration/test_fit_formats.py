@@ -40,3 +40,40 @@ def test_regression_and_multilabel_from_fasta_and_labels(workdir, write):
         *common, "data.label_columns=[bound, open]", "task.class_weights=balanced"]), echo=quiet)
     assert {"test/auroc", "test/auprc", "test/f1", "test/acc"} <= set(result.test_metrics)
     assert load_task(result.best_checkpoint).mode == "multilabel"
+
+
+def test_a_failure_during_training_ends_the_run_failed_with_the_error(workdir, monkeypatch):
+    import pytest
+    from mlflow.tracking import MlflowClient
+
+    from biodl.tasks.classify import ClassificationTask
+
+    def broken(self, *args):
+        raise RuntimeError("boom in training_step")
+
+    monkeypatch.setattr(ClassificationTask, "training_step", broken)
+    with pytest.raises(RuntimeError, match="boom"):
+        fit(load_config(DATA / "tiny_pipeline.yaml", ["tracking.experiment=fails"]), echo=quiet)
+    client = MlflowClient()
+    [run] = client.search_runs([client.get_experiment_by_name("fails").experiment_id])
+    assert run.info.status == "FAILED"
+    assert run.data.tags["biodl.error"] == "RuntimeError: boom in training_step"
+    saved = client.download_artifacts(run.info.run_id, "error.txt", str(workdir))
+    assert "RuntimeError: boom in training_step" in open(saved).read()
+
+
+def test_ctrl_c_ends_the_run_killed(workdir, monkeypatch):
+    import pytest
+    from mlflow.tracking import MlflowClient
+
+    from biodl.tasks.classify import ClassificationTask
+
+    def interrupted(self, *args):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(ClassificationTask, "training_step", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        fit(load_config(DATA / "tiny_pipeline.yaml", ["tracking.experiment=killed"]), echo=quiet)
+    client = MlflowClient()
+    [run] = client.search_runs([client.get_experiment_by_name("killed").experiment_id])
+    assert run.info.status == "KILLED"
