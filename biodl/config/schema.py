@@ -80,12 +80,47 @@ class FastaLabelsData(SequenceData):
     target: Target = "multilabel"
 
 
+@dataclass
+class ImageAugmentConfig:
+    """Applied to training batches on the training device (not per image in Python)."""
+
+    hflip: bool = False  # random horizontal flips, p = 0.5
+    vflip: bool = False  # random vertical flips, p = 0.5
+    rot90: bool = False  # random multiples of 90 degrees
+    crop_scale: Optional[tuple[float, float]] = None  # random resized crop, area fraction range
+    brightness: float = 0.0  # jitter: multiply by 1 + U(-b, b)
+    contrast: float = 0.0  # jitter: scale around the mean by 1 + U(-c, c)
+    erasing: float = 0.0  # probability of erasing a random rectangle
+    mixup: float = 0.0  # Beta(alpha, alpha) mixing of image pairs and labels; 0: off
+    cutmix: float = 0.0  # Beta(alpha, alpha) box pasting between pairs; 0: off
+
+
+@dataclass
+class ImageData:
+    """Cell images: a folder per class, or a CSV manifest `path,label[,split]`."""
+
+    format: Literal["images"] = "images"
+    root: Optional[Path] = None  # folder with one sub-folder of images per class
+    manifest: Optional[Path] = None  # CSV; image paths relative to the manifest's folder
+    channels: Optional[list[str]] = None  # declared channel names, in order; count is checked
+    size: int = 64  # images are resized to size x size
+    resize: Literal["resize", "center_crop"] = "resize"  # center_crop: crop the largest square
+    normalize: bool = True  # per-channel mean/std from the training split, saved with the model
+    split: SplitConfig = field(default_factory=SplitConfig)  # when the manifest has no split
+    augment: ImageAugmentConfig = field(default_factory=ImageAugmentConfig)
+    sampler: Literal["none", "weighted"] = "none"  # weighted: classes drawn equally often
+    batch_size: int = 64
+    eval_batch_size: Optional[int] = None
+    num_workers: int = 0
+
+
 DATA_FORMATS: dict[str, type] = {
     "fasta": FastaClassesData,
     "table": TableData,
     "fasta_labels": FastaLabelsData,
+    "images": ImageData,
 }
-DataConfig = Union[FastaClassesData, TableData, FastaLabelsData]
+DataConfig = Union[FastaClassesData, TableData, FastaLabelsData, ImageData]
 
 
 @dataclass
