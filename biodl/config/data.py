@@ -1,0 +1,181 @@
+"""The data section of a config: one dataclass per input format, chosen by `data.format`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal, Optional, Union
+
+
+@dataclass
+class SplitConfig:
+    val: float = 0.1  # fraction of each class held out for validation
+    test: float = 0.1  # fraction of each class held out for the final test
+    seed: int = 0  # the split's own seed, so changing the training seed keeps the split
+
+
+@dataclass
+class AugmentConfig:
+    """Applied to training batches only, on the fly."""
+
+    reverse_complement: bool = False  # each sequence read from either strand with p = 0.5
+    shift: int = 0  # shift each sequence by up to this many bases either way
+
+
+@dataclass
+class SequenceData:
+    """What every sequence data format shares: encoding, split, augmentation, batches."""
+
+    length: Optional[int] = None  # pad (with N) or centre-crop to this; None: all the same
+    unknown: Literal["zeros", "uniform", "iupac", "error"] = "zeros"  # N and IUPAC codes
+    lowercase: Literal["upper", "n", "error"] = "upper"  # soft-masked bases
+    split: SplitConfig = field(default_factory=SplitConfig)  # used when no split files
+    leakage: Literal["warn", "error", "ignore"] = "warn"  # identical sequences train vs test
+    augment: AugmentConfig = field(default_factory=AugmentConfig)
+    batch_size: int = 64
+    eval_batch_size: Optional[int] = None  # default: batch_size
+    num_workers: int = 0
+
+
+Target = Literal["class", "multilabel", "regression"]
+
+
+@dataclass
+class FastaClassesData(SequenceData):
+    """One FASTA (plain or .gz) per class."""
+
+    format: Literal["fasta"] = "fasta"
+    # classes get labels 0, 1, ... in the order listed: in a binary task the second is positive
+    classes: dict[str, Path] = field(default_factory=dict)
+
+
+@dataclass
+class TableData(SequenceData):
+    """CSV/TSV files with a sequence column and label columns (e.g. GUE's train/dev/test)."""
+
+    format: Literal["table"] = "table"
+    train: Optional[Path] = None
+    val: Optional[Path] = None  # with train/val/test files the dataset's own split is used
+    test: Optional[Path] = None
+    sequence_column: str = "sequence"
+    label_columns: list[str] = field(default_factory=lambda: ["label"])
+    id_column: Optional[str] = None  # default: the row number
+    target: Target = "class"  # class: one column of class labels; else one column per output
+
+
+@dataclass
+class FastaLabelsData(SequenceData):
+    """A FASTA file plus a CSV/TSV table of labels keyed by record id."""
+
+    format: Literal["fasta_labels"] = "fasta_labels"
+    fasta: Optional[Path] = None
+    labels: Optional[Path] = None
+    id_column: str = "id"
+    label_columns: list[str] = field(default_factory=list)  # default: every other column
+    target: Target = "multilabel"
+
+
+@dataclass
+class GroupSplitConfig:
+    """Split by group (contig or chromosome) so no sequence spans two splits."""
+
+    val: float = 0.1  # fraction of groups, by total length, for validation
+    test: float = 0.1
+    seed: int = 0
+    val_groups: list[str] = field(default_factory=list)  # explicit groups override fractions
+    test_groups: list[str] = field(default_factory=list)
+
+
+@dataclass
+class GenbankTagsData:
+    """Per-base labels from GenBank features (e.g. coding vs non-coding from CDS)."""
+
+    format: Literal["genbank_tags"] = "genbank_tags"
+    genbank: Optional[Path] = None  # GenBank file (plain or .gz), one record per contig
+    features: list[str] = field(default_factory=lambda: ["CDS"])  # feature types labelled 1
+    window: int = 1000  # contigs are cut into windows of this many bases
+    stride: Optional[int] = None  # default: window (no overlap)
+    input: Literal["onehot", "tokens"] = "onehot"
+    unknown: Literal["zeros", "uniform", "iupac", "error"] = "zeros"
+    split: GroupSplitConfig = field(default_factory=GroupSplitConfig)
+    batch_size: int = 32
+    eval_batch_size: Optional[int] = None
+    num_workers: int = 0
+
+
+@dataclass
+class PairsData:
+    """Paired sequences for seq2seq, e.g. a CDS and its protein, from a CSV/TSV table."""
+
+    format: Literal["pairs"] = "pairs"
+    table: Optional[Path] = None
+    source_column: str = "cds"
+    target_column: str = "protein"
+    group_column: Optional[str] = "contig"  # split by group; None: split by row
+    max_source_length: Optional[int] = None  # longer pairs are skipped (and counted)
+    max_target_length: Optional[int] = None
+    split: GroupSplitConfig = field(default_factory=GroupSplitConfig)
+    batch_size: int = 32
+    eval_batch_size: Optional[int] = None
+    num_workers: int = 0
+
+
+@dataclass
+class LanguageData:
+    """Windows of a genome (FASTA or GenBank) for next-base language modelling."""
+
+    format: Literal["lm"] = "lm"
+    genome: Optional[Path] = None  # FASTA or GenBank; each record is a contig
+    window: int = 512
+    stride: Optional[int] = None
+    split: GroupSplitConfig = field(default_factory=GroupSplitConfig)
+    batch_size: int = 32
+    eval_batch_size: Optional[int] = None
+    num_workers: int = 0
+
+
+@dataclass
+class ImageAugmentConfig:
+    """Applied to training batches on the training device (not per image in Python)."""
+
+    hflip: bool = False  # random horizontal flips, p = 0.5
+    vflip: bool = False  # random vertical flips, p = 0.5
+    rot90: bool = False  # random multiples of 90 degrees
+    crop_scale: Optional[tuple[float, float]] = None  # random resized crop, area fraction range
+    brightness: float = 0.0  # jitter: multiply by 1 + U(-b, b)
+    contrast: float = 0.0  # jitter: scale around the mean by 1 + U(-c, c)
+    erasing: float = 0.0  # probability of erasing a random rectangle
+    mixup: float = 0.0  # Beta(alpha, alpha) mixing of image pairs and labels; 0: off
+    cutmix: float = 0.0  # Beta(alpha, alpha) box pasting between pairs; 0: off
+
+
+@dataclass
+class ImageData:
+    """Cell images: a folder per class, or a CSV manifest `path,label[,split]`."""
+
+    format: Literal["images"] = "images"
+    root: Optional[Path] = None  # folder with one sub-folder of images per class
+    manifest: Optional[Path] = None  # CSV; image paths relative to the manifest's folder
+    channels: Optional[list[str]] = None  # declared channel names, in order; count is checked
+    size: int = 64  # images are resized to size x size
+    resize: Literal["resize", "center_crop"] = "resize"  # center_crop: crop the largest square
+    normalize: bool = True  # per-channel mean/std from the training split, saved with the model
+    split: SplitConfig = field(default_factory=SplitConfig)  # when the manifest has no split
+    augment: ImageAugmentConfig = field(default_factory=ImageAugmentConfig)
+    sampler: Literal["none", "weighted"] = "none"  # weighted: classes drawn equally often
+    batch_size: int = 64
+    eval_batch_size: Optional[int] = None
+    num_workers: int = 0
+
+
+DATA_FORMATS: dict[str, type] = {
+    "fasta": FastaClassesData,
+    "table": TableData,
+    "fasta_labels": FastaLabelsData,
+    "images": ImageData,
+    "genbank_tags": GenbankTagsData,
+    "pairs": PairsData,
+    "lm": LanguageData,
+}
+DataConfig = Union[FastaClassesData, TableData, FastaLabelsData, ImageData, GenbankTagsData,
+                   PairsData, LanguageData]
