@@ -62,3 +62,32 @@ def test_shift_moves_bases_and_fills_with_padding():
     shifted = encoding.shift_codes(codes, np.array([1, -2]))
     assert shifted[0].tolist() == [0, ord("A"), ord("C"), ord("G")]
     assert shifted[1].tolist() == [ord("G"), ord("T"), 0, 0]
+
+
+def test_tokens_follow_the_documented_alphabet():
+    codes = encoding.to_codes([b"ACGTNRUacgt"], 12)
+    assert encoding.tokens(codes).tolist() == [[1, 2, 3, 4, 5, 5, 4, 1, 2, 3, 4, 0]]
+    assert encoding.tokens(codes).dtype == np.int64
+    assert encoding.tokens(codes, lowercase="n")[0, 7:11].tolist() == [5, 5, 5, 5]
+    assert encoding.VOCAB_SIZE == 6 and encoding.TOKENS == "-ACGTN"
+
+
+def test_reverse_complement_of_tokens_matches_that_of_codes():
+    codes = encoding.to_codes([b"AACGTNR", b"GGC"], 7)
+    rc = encoding.reverse_complement_tokens(encoding.tokens(codes))
+    assert rc.tolist() == [[5, 5, 1, 2, 3, 4, 4], [0, 0, 3, 2, 2, 0, 0]]  # GGC -> GCC
+    assert np.array_equal(rc, encoding.tokens(encoding.reverse_complement_codes(codes)))
+    assert encoding.decode_tokens(rc[0]) == "NNACGTT"
+
+
+@pytest.mark.parametrize("unknown", ["zeros", "uniform", "iupac"])
+@pytest.mark.parametrize("lowercase", ["upper", "n"])
+def test_onehot_equals_a_plain_table_lookup(unknown, lowercase):
+    rng = np.random.default_rng(0)
+    codes = np.frombuffer(b"ACGTNRYKMacgtnr\x00", np.uint8)[rng.integers(0, 16, (3, 40))]
+    table = encoding.onehot_table(unknown, lowercase)
+    expected = table[codes].transpose(0, 2, 1)
+    assert np.array_equal(encoding.onehot(codes, table), expected)
+    out = np.full((3, 4, 40), 7, dtype=np.float32)
+    assert encoding.onehot(codes[:, ::-1], table, out=out) is out
+    assert np.array_equal(out, expected[:, :, ::-1])

@@ -45,3 +45,25 @@ def test_bad_files_name_the_file_line_and_problem(write, text, message):
 def test_missing_file(tmp_path):
     with pytest.raises(BiodlError, match="nope.fa: file not found"):
         list(read_fasta(tmp_path / "nope.fa"))
+
+
+@pytest.mark.parametrize("block", [3, 7, 1 << 20])
+def test_records_and_lines_do_not_depend_on_the_block_size(write, monkeypatch, block):
+    import biodl.data.fasta as fasta
+    monkeypatch.setattr(fasta, "BLOCK_BYTES", block)
+    path = write("x.fa", "\n>a one\r\nAC\r\nGT\r\n>b\tdesc\nnnA\n\n> c\nR\n")
+    assert list(read_fasta(path)) == [("a", b"ACGT", 2), ("b", b"nnA", 5), ("c", b"R", 8)]
+
+
+def test_bad_character_in_a_later_block_names_its_line(write, monkeypatch):
+    import biodl.data.fasta as fasta
+    monkeypatch.setattr(fasta, "BLOCK_BYTES", 8)
+    path = write("x.fa", ">a\nACGT\n>b\nAC\nG T\n")
+    with pytest.raises(BiodlError, match="x.fa line 5 column 2: character ' ' is not a DNA"):
+        list(read_fasta(path))
+
+
+def test_trailing_spaces_and_a_lone_carriage_return(write):
+    assert next(read_fasta(write("x.fa", ">a\nAC  \nGT\n"))).seq == b"ACGT"
+    with pytest.raises(BiodlError, match=r"line 2 column 2: character '\\r'"):
+        list(read_fasta(write("y.fa", ">a\nA\rC\n")))
