@@ -44,19 +44,40 @@ def fails_cleanly(command: Callable) -> Callable:
 
 @app.command()
 @fails_cleanly
-def fit(pipeline: str = PIPELINE, overrides: Optional[List[str]] = SET) -> None:
+def fit(pipeline: Optional[str] = typer.Argument(
+            None, help="A pipeline: YAML file, folder with pipeline.yaml, or a name under "
+                       "./pipelines/ (not needed with --resume or --from-run)."),
+        overrides: Optional[List[str]] = SET,
+        resume: Optional[str] = typer.Option(
+            None, "--resume", metavar="RUN_ID",
+            help="Continue this run from its last checkpoint, into the same MLflow run."),
+        from_run: Optional[str] = typer.Option(
+            None, "--from-run", metavar="RUN_ID",
+            help="Replay this run's recorded config as a new run (with any --set).")) -> None:
     """Train a pipeline, test its best checkpoint, record everything in MLflow."""
-    from biodl.config import load_config
-
-    cfg = load_config(pipeline, overrides or [])
+    cfg = _fit_config(pipeline, overrides or [], resume or from_run)
     from biodl.train import fit as run_fit  # after the config is known to be valid
 
-    result = run_fit(cfg, echo=typer.echo)
+    result = run_fit(cfg, echo=typer.echo, resume=resume)
     typer.echo("test metrics (best checkpoint):")
     for name, value in sorted(result.test_metrics.items()):
         typer.echo(f"  {name:<14} {value:.4f}")
     typer.echo(f"best checkpoint: {result.best_checkpoint}")
     typer.echo(f"mlflow run id: {result.run_id}   ({result.seconds:.0f} s; see it with `biodl ui`)")
+
+
+def _fit_config(pipeline: Optional[str], overrides: list[str], run_id: Optional[str]):
+    from biodl.config import config_from_yaml, load_config
+
+    if run_id and pipeline:
+        raise BiodlError("give a pipeline or --resume/--from-run RUN_ID, not both")
+    if run_id:
+        from biodl.tracking import run_config
+
+        return config_from_yaml(run_config(run_id), overrides, f"run {run_id} config.yaml")
+    if not pipeline:
+        raise BiodlError("give a pipeline to fit, e.g. `biodl fit pipelines/ecoli_promoters`")
+    return load_config(pipeline, overrides)
 
 
 @config_app.command("show")

@@ -12,6 +12,7 @@ import logging
 import os
 import subprocess
 import sys
+import tempfile
 import traceback
 from contextlib import contextmanager
 from pathlib import Path
@@ -21,6 +22,7 @@ from pytorch_lightning.loggers import MLFlowLogger
 
 import biodl
 from biodl.config.schema import TrackingConfig
+from biodl.errors import BiodlError
 
 DEFAULT_STORE = "mlruns.db"
 
@@ -32,12 +34,53 @@ def tracking_uri(configured: str | None = None) -> str:
     return f"sqlite:///{Path.cwd() / DEFAULT_STORE}"
 
 
-def make_logger(cfg: TrackingConfig) -> MLFlowLogger:
+def make_logger(cfg: TrackingConfig, run_id: str | None = None) -> MLFlowLogger:
+    """A logger for a new run, or for continuing run `run_id` (then marked RUNNING again)."""
     _quiet_mlflow()
     uri = tracking_uri(cfg.uri)
-    return MLFlowLogger(experiment_name=cfg.experiment, run_name=cfg.run_name,
-                        tracking_uri=uri, tags=dict(cfg.tags),
-                        artifact_location=artifact_location(uri, cfg.experiment))
+    check_reachable(uri)
+    logger = MLFlowLogger(experiment_name=cfg.experiment, run_name=cfg.run_name,
+                          tracking_uri=uri, tags=dict(cfg.tags), run_id=run_id,
+                          artifact_location=artifact_location(uri, cfg.experiment))
+    if run_id:
+        logger.experiment.update_run(run_id, status="RUNNING")
+    return logger
+
+
+def check_reachable(uri: str, timeout: float = 5.0) -> None:
+    """Fail in seconds, before any training, when a tracking server does not answer."""
+    if not uri.startswith(("http://", "https://")):
+        return
+    import urllib.error
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(f"{uri.rstrip('/')}/health", timeout=timeout) as answer:
+            if answer.status == 200:
+                return
+            reason = f"HTTP {answer.status}"
+    except (urllib.error.URLError, OSError) as error:
+        reason = str(getattr(error, "reason", error))
+    raise BiodlError(f"MLflow tracking server {uri} does not answer ({reason}); start it, fix "
+                     "MLFLOW_TRACKING_URI or tracking.uri, or unset them to record locally")
+
+
+def run_config(run_id: str, uri: str | None = None) -> str:
+    """The resolved config YAML a run recorded, for --resume and --from-run."""
+    from mlflow.exceptions import MlflowException
+    from mlflow.tracking import MlflowClient
+
+    _quiet_mlflow()
+    store = tracking_uri(uri)
+    check_reachable(store)
+    try:
+        with tempfile.TemporaryDirectory() as folder:
+            path = MlflowClient(store).download_artifacts(run_id, "config.yaml", folder)
+            return Path(path).read_text()
+    except (MlflowException, OSError) as error:
+        raise BiodlError(f"run {run_id}: not found in {store} or it has no config.yaml "
+                         f"({str(error).splitlines()[0]}); check the run id and "
+                         "MLFLOW_TRACKING_URI") from None
 
 
 def artifact_location(uri: str, experiment: str) -> str | None:

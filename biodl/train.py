@@ -16,6 +16,7 @@ from biodl import tracking
 from biodl.callbacks import EpochSummary
 from biodl.config import Config, dump_yaml, flatten, to_dict
 from biodl.data.datamodules import build_datamodule
+from biodl.errors import BiodlError
 from biodl.models import build_model, check_model_kwargs, model_arguments
 from biodl.tasks import Task, build_task, model_outputs, task_mode
 
@@ -28,31 +29,45 @@ class FitResult:
     seconds: float
 
 
-def fit(cfg: Config, echo=print) -> FitResult:
-    """Train, validate every epoch, test the best checkpoint; everything recorded in MLflow."""
+def fit(cfg: Config, echo=print, resume: str | None = None) -> FitResult:
+    """Train, validate every epoch, test the best checkpoint; everything recorded in MLflow.
+
+    `resume`: the id of a run to continue from its last checkpoint, into the same run.
+    """
     started = time.perf_counter()
     _quiet_lightning()
     pl.seed_everything(cfg.seed, workers=True, verbose=False)
     check_model_kwargs(cfg.model.name, cfg.model.kwargs)  # config errors before reading data
+    cfg.callbacks.checkpoint.dir = Path(cfg.callbacks.checkpoint.dir).resolve()
+    last = resume_checkpoint(cfg, resume) if resume else None
     datamodule = build_datamodule(cfg.data)
     datamodule.setup("fit")  # read and check the data before a run is opened
     task = build_task_for(cfg, datamodule)
 
-    logger = tracking.make_logger(cfg.tracking)
-    tracking.record_run_start(logger, flatten(to_dict(cfg)), dump_yaml(cfg),
-                              datamodule.input_files)
+    logger = tracking.make_logger(cfg.tracking, run_id=resume)
+    if not resume:
+        tracking.record_run_start(logger, flatten(to_dict(cfg)), dump_yaml(cfg),
+                                  datamodule.input_files)
     checkpoint = checkpoint_callback(cfg, logger.run_id)
     trainer = pl.Trainer(**dataclasses.asdict(cfg.trainer), logger=logger,
                          callbacks=[checkpoint, *other_callbacks(cfg, echo)],
                          default_root_dir=str(cfg.callbacks.checkpoint.dir))
     with tracking.run_outcome(logger):
-        trainer.fit(task, datamodule=datamodule)
+        trainer.fit(task, datamodule=datamodule, ckpt_path=str(last) if last else None)
         best = Path(checkpoint.best_model_path or checkpoint.last_model_path)
         results = trainer.test(task, datamodule=datamodule, ckpt_path=str(best), verbose=False)
         if cfg.tracking.log_checkpoint:
             tracking.log_artifact(logger, best, "checkpoints")
     metrics = {k: float(v) for k, v in (results[0] if results else {}).items()}
     return FitResult(logger.run_id, metrics, best, time.perf_counter() - started)
+
+
+def resume_checkpoint(cfg: Config, run_id: str) -> Path:
+    last = Path(cfg.callbacks.checkpoint.dir) / run_id / "last.ckpt"
+    if not last.is_file():
+        raise BiodlError(f"run {run_id}: no checkpoint to resume from at {last} (it is written "
+                         "after each epoch); start a new fit instead")
+    return last
 
 
 def build_task_for(cfg: Config, datamodule) -> Task:

@@ -50,6 +50,19 @@ def load_config(source: str | Path, overrides: list[str] | tuple[str, ...] = ())
     return bind_config(tree, origins)
 
 
+def config_from_yaml(text: str, overrides: list[str] | tuple[str, ...] = (),
+                     where: str = "config") -> Config:
+    """A config from resolved YAML text (as `biodl config show` prints and runs record)."""
+    tree = yaml.safe_load(text) or {}
+    if not isinstance(tree, dict):
+        raise BiodlError(f"{where}: expected a mapping of sections")
+    origins: Origins = {}
+    for item in overrides:
+        key, value = parse_override(item)
+        set_dotted(tree, key, value, origins, Path.cwd())
+    return bind_config(tree, origins)
+
+
 def bind_config(tree: dict, origins: Origins | None = None) -> Config:
     tree = dict(tree)
     model = tree.pop("model", None) or {}
