@@ -1,5 +1,7 @@
 """2-batch fits of the other target kinds, through `biodl.train.fit`."""
 
+import torch
+
 from biodl.config import load_config
 from biodl.tasks import ClassificationTask, RegressionTask, load_task
 from biodl.train import fit
@@ -77,3 +79,15 @@ def test_ctrl_c_ends_the_run_killed(workdir, monkeypatch):
     client = MlflowClient()
     [run] = client.search_runs([client.get_experiment_by_name("killed").experiment_id])
     assert run.info.status == "KILLED"
+
+
+def test_same_config_and_seed_give_identical_metrics(workdir):
+    overrides = ["data.augment.reverse_complement=true", "data.augment.shift=2",
+                 "trainer.limit_train_batches=3", "model.dropout=0.3"]
+    first = fit(load_config(DATA / "tiny_pipeline.yaml", overrides), echo=quiet)
+    second = fit(load_config(DATA / "tiny_pipeline.yaml", overrides), echo=quiet)
+    assert first.run_id != second.run_id
+    assert first.test_metrics == second.test_metrics
+    a = torch.load(first.best_checkpoint, weights_only=True)["state_dict"]
+    b = torch.load(second.best_checkpoint, weights_only=True)["state_dict"]
+    assert all(torch.equal(a[k], b[k]) for k in a)
