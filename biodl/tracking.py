@@ -160,7 +160,14 @@ def git_commit(folder: Path) -> str | None:
 
 
 def file_sha256(path: Path) -> str:
+    """SHA-256 of a file; of a folder, over its files' relative paths and contents, in order."""
     digest = hashlib.sha256()
+    path = Path(path)
+    if path.is_dir():
+        for member in sorted(p for p in path.rglob("*") if p.is_file()):
+            digest.update(str(member.relative_to(path)).encode() + b"\0")
+            digest.update(file_sha256(member).encode())
+        return digest.hexdigest()
     with open(path, "rb") as handle:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)

@@ -73,18 +73,21 @@ def resume_checkpoint(cfg: Config, run_id: str) -> Path:
 def build_task_for(cfg: Config, datamodule) -> Task:
     """The task and its model, sized by what the data module found."""
     mode = task_mode(cfg.task.loss, datamodule.target, datamodule.num_outputs)
-    spec = model_spec_for(cfg, model_outputs(mode, datamodule.num_outputs))
+    decided = {**datamodule.model_kwargs(), "num_outputs": model_outputs(mode, datamodule.num_outputs)}
+    spec = model_spec_for(cfg, decided)
     model = build_model(spec["name"], **spec["kwargs"])
     names = datamodule.class_names or list(getattr(cfg.data, "label_columns", []))
     return build_task(cfg.task, model, mode, names, datamodule.class_counts(), spec,
-                      num_examples=len(datamodule.datasets["train"]))
+                      num_examples=len(datamodule.datasets["train"]),
+                      data_spec=datamodule.data_spec())
 
 
-def model_spec_for(cfg: Config, num_outputs: int) -> dict:
-    """The model's registry name and arguments, with the output size taken from the data."""
+def model_spec_for(cfg: Config, decided: dict) -> dict:
+    """The model's registry name and arguments; the data decides sizes the config leaves out
+    (`decided`: e.g. num_outputs, in_channels), where the model takes them."""
     kwargs = check_model_kwargs(cfg.model.name, cfg.model.kwargs)
-    if "num_outputs" in model_arguments(cfg.model.name) and "num_outputs" not in kwargs:
-        kwargs["num_outputs"] = num_outputs
+    accepted = model_arguments(cfg.model.name)
+    kwargs = {**{k: v for k, v in decided.items() if k in accepted}, **kwargs}
     kwargs = {k: list(v) if isinstance(v, tuple) else v for k, v in kwargs.items()}
     return {"name": cfg.model.name, "kwargs": kwargs}
 

@@ -9,7 +9,8 @@ import numpy as np
 import pytorch_lightning as pl
 from torch.utils.data import DataLoader
 
-from biodl.config.schema import FastaClassesData, FastaLabelsData, SequenceData, TableData
+from biodl.config.schema import (FastaClassesData, FastaLabelsData, ImageData, SequenceData,
+                                 TableData)
 from biodl.data import encoding
 from biodl.data.sequences import (Records, SequenceDataset, collate, load_fasta_classes,
                                   load_fasta_labels, load_table)
@@ -132,6 +133,17 @@ class SequenceDataModule(pl.LightningDataModule):
         return {k: np.asarray([index[n] for n in r.labels], dtype=np.int64)
                 for k, r in splits.items()}
 
+    def model_kwargs(self) -> dict:
+        """Constructor arguments the data decides, given to models that take them."""
+        return {"in_channels": 4, "seq_len": self.datasets["train"].codes.shape[1]}
+
+    def data_spec(self) -> dict:
+        """How new inputs must be prepared for a model trained on this data (plain values)."""
+        cfg = self.cfg
+        return {"kind": "sequences", "length": int(self.datasets["train"].codes.shape[1]),
+                "unknown": cfg.unknown, "lowercase": cfg.lowercase, "target": self.target,
+                "class_names": list(self.class_names)}
+
     def class_counts(self) -> list[int]:
         labels = self.datasets["train"].labels.numpy()
         if self.target != "class":
@@ -184,7 +196,12 @@ def _sorted_names(names: set[str]) -> list[str]:
     return sorted(names)
 
 
-def build_datamodule(cfg: SequenceData) -> SequenceDataModule:
-    if not isinstance(cfg, (FastaClassesData, TableData, FastaLabelsData)):
-        raise BiodlError(f"data.format: no data module for {type(cfg).__name__}")
-    return SequenceDataModule(cfg)
+def build_datamodule(cfg) -> pl.LightningDataModule:
+    """The data module for a data config, by its format."""
+    if isinstance(cfg, (FastaClassesData, TableData, FastaLabelsData)):
+        return SequenceDataModule(cfg)
+    if isinstance(cfg, ImageData):
+        from biodl.data.image_datamodule import ImageDataModule
+
+        return ImageDataModule(cfg)
+    raise BiodlError(f"data.format: {cfg.format} has no data module yet")

@@ -107,6 +107,17 @@ class ImageDataModule(pl.LightningDataModule):
         names = self.cfg.channels or [f"channel{i}" for i in range(train.shape[1])]
         return {"mean": mean, "std": std, "channels": list(names)}
 
+    def model_kwargs(self) -> dict:
+        """Constructor arguments the data decides, given to models that take them."""
+        return {"in_channels": int(self.datasets["train"].pixels.shape[1])}
+
+    def data_spec(self) -> dict:
+        """How new images must be prepared for a model trained on these (plain values)."""
+        cfg = self.cfg
+        return {"kind": "images", "size": cfg.size, "resize": cfg.resize,
+                "normalize": cfg.normalize, "norm_stats": self.norm_stats,
+                "class_names": list(self.class_names), "target": self.target}
+
     def class_counts(self) -> list[int]:
         labels = self.datasets["train"].labels.numpy()
         return np.bincount(labels, minlength=self.num_classes).tolist()

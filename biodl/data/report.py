@@ -1,5 +1,5 @@
-"""What `biodl check-data` reports about a loaded data module: counts, lengths, N content,
-duplicates across splits."""
+"""What `biodl check-data` reports about a loaded data module: counts per split and class,
+lengths and N content (sequences) or shape and depth (images), duplicates across splits."""
 
 from __future__ import annotations
 
@@ -35,14 +35,25 @@ def shared_sequences(a: np.ndarray, b: np.ndarray) -> int:
     return sum(row.tobytes() in seen for row in b)
 
 
+def image_summary(pixels: np.ndarray, labels: np.ndarray, names: list[str]) -> dict:
+    counts = np.bincount(labels, minlength=len(names))
+    return {"records": int(len(pixels)), "shape": list(pixels.shape[1:]),
+            "dtype": str(pixels.dtype), "per_class": {n: int(c) for n, c in zip(names, counts)}}
+
+
 def data_report(datamodule) -> dict:
     sets = datamodule.datasets
-    report = {name: split_summary(ds.codes, ds.labels.numpy(), datamodule.class_names)
-              for name, ds in sets.items()}
+    names = datamodule.class_names
+    arrays = {name: getattr(ds, "codes", None) for name, ds in sets.items()}
+    if any(a is None for a in arrays.values()):  # images
+        arrays = {name: ds.pixels for name, ds in sets.items()}
+        report = {n: image_summary(ds.pixels, ds.labels.numpy(), names) for n, ds in sets.items()}
+    else:
+        report = {n: split_summary(ds.codes, ds.labels.numpy(), names) for n, ds in sets.items()}
     pairs = [("train", "val"), ("train", "test"), ("val", "test")]
     report["duplicates_across_splits"] = {
-        f"{a}/{b}": shared_sequences(sets[a].codes, sets[b].codes)
-        for a, b in pairs if a in sets and b in sets}
+        f"{a}/{b}": shared_sequences(arrays[a], arrays[b]) for a, b in pairs
+        if a in sets and b in sets}
     return report
 
 
@@ -52,6 +63,11 @@ def format_report(report: dict) -> list[str]:
         if name not in report:
             continue
         s = report[name]
+        if "shape" in s:
+            classes = "  ".join(f"{k}: {v}" for k, v in s["per_class"].items())
+            lines.append(f"{name:<5} {s['records']:>8} images  {'x'.join(map(str, s['shape']))}"
+                         f" {s['dtype']}  {classes}")
+            continue
         detail = ""
         if "per_class" in s:
             detail = "  " + "  ".join(f"{k}: {v}" for k, v in s["per_class"].items())
@@ -59,6 +75,6 @@ def format_report(report: dict) -> list[str]:
                      f"{s['length_max']}  non-ACGT {100 * s['non_acgt_fraction']:.2f}% "
                      f"({s['records_with_non_acgt']} records){detail}")
     dups = report["duplicates_across_splits"]
-    lines.append("identical sequences across splits: " +
+    lines.append("identical records across splits: " +
                  "  ".join(f"{k} {v}" for k, v in dups.items()))
     return lines

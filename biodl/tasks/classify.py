@@ -34,6 +34,7 @@ class ClassificationTask(Task):
         optimizer: dict | None = None,
         scheduler: dict | None = None,
         model_spec: dict | None = None,
+        data_spec: dict | None = None,
     ):
         super().__init__(model, l1, optimizer, scheduler)
         self.save_hyperparameters(ignore=["model"])
@@ -59,9 +60,14 @@ class ClassificationTask(Task):
         return y.long()  # multilabel targets are float 0/1 for the loss, int for the metrics
 
     def loss(self, logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        """y: class indices (N,), or (N, C) class probabilities from mixup/cutmix."""
         if self.mode == "multiclass":
             return F.cross_entropy(logits, y, weight=self.class_weights)
         if self.mode == "multilabel":
             return F.binary_cross_entropy_with_logits(logits, y, pos_weight=self.class_weights)
-        weight = None if self.class_weights is None else self.class_weights[y]  # per sample
-        return F.binary_cross_entropy_with_logits(logits.squeeze(-1), y.float(), weight)
+        soft = y.is_floating_point() and y.ndim == 2
+        target = y[:, 1] if soft else y.float()
+        weight = None
+        if self.class_weights is not None:  # per sample, from its (mixed) class
+            weight = y @ self.class_weights if soft else self.class_weights[y]
+        return F.binary_cross_entropy_with_logits(logits.squeeze(-1), target, weight)

@@ -25,6 +25,7 @@ class RegressionTask(Task):
         optimizer: dict | None = None,
         scheduler: dict | None = None,
         model_spec: dict | None = None,
+        data_spec: dict | None = None,
         output_names: list[str] | None = None,
     ):
         super().__init__(model, l1, optimizer, scheduler)

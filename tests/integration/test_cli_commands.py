@@ -24,7 +24,7 @@ def test_check_data_reports_splits_classes_and_duplicates():
         "non_promoter: 6  promoter: 3",
         "test         9 records  length 81-81  non-ACGT 0.00% (0 records)  "
         "non_promoter: 6  promoter: 3",
-        "identical sequences across splits: train/val 0  train/test 0  val/test 0",
+        "identical records across splits: train/val 0  train/test 0  val/test 0",
     ]
 
 

@@ -1,0 +1,300 @@
+"""Windows of whole contigs, split by contig: per-base tags from GenBank, and LM windows.
+
+A contig is cut into windows of `window` bases every `stride` bases until a window reaches its
+end, so the last window of a contig may be shorter. A batch is padded on the right to its
+longest window: padding is byte 0 (one-hot zeros, token PAD) and label -100 (ignored by the
+loss). Splits take whole contigs (`split_groups`), so no window spans two splits.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytorch_lightning as pl
+import torch
+from torch.utils.data import DataLoader, Dataset
+
+from biodl.config.data import GenbankTagsData, GroupSplitConfig, LanguageData, PairsData
+from biodl.config.binding import closest
+from biodl.data import encoding
+from biodl.data.fasta import read_fasta
+from biodl.data.genbank import Contig, check_bases, is_genbank, read_contigs
+from biodl.data.sequences import collate
+from biodl.errors import BiodlError
+
+SPLITS = ("train", "val", "test")
+IGNORE = -100  # the label of padding: F.cross_entropy's default ignore_index
+
+
+def split_groups(groups: dict[str, int], cfg: GroupSplitConfig) -> dict[str, list[str]]:
+    """Group names per split (in `groups`' order); `groups`: name -> size in bases.
+
+    A split named in `val_groups`/`test_groups` is exactly those groups; any other draws groups
+    in a seeded random order, taking each that brings its size closer to `fraction * total`,
+    at least one if its fraction is above 0. Training keeps the rest and must not be empty."""
+    if not (0 <= cfg.val < 1 and 0 <= cfg.test < 1 and cfg.val + cfg.test < 1):
+        raise BiodlError(f"data.split: val={cfg.val} and test={cfg.test} must be fractions "
+                         "summing below 1, e.g. val: 0.1, test: 0.1")
+    names = list(groups)
+    chosen = {"val": _explicit(cfg.val_groups, names, "val_groups"),
+              "test": _explicit(cfg.test_groups, names, "test_groups")}
+    both = set(chosen["val"] or ()) & set(chosen["test"] or ())
+    if both:
+        raise BiodlError(f"data.split: {sorted(both)} are in both val_groups and test_groups; "
+                         "put each group in one split")
+    taken = set(chosen["val"] or ()) | set(chosen["test"] or ())
+    order = np.random.default_rng(cfg.seed).permutation(len(names))
+    free = [names[i] for i in order if names[i] not in taken]
+    total = sum(groups.values())
+    for split in ("val", "test"):
+        if chosen[split] is None:
+            reserve = 1 + int(split == "val" and chosen["test"] is None and cfg.test > 0)
+            chosen[split] = _draw(free, groups, getattr(cfg, split), total, reserve, split)
+            drawn = set(chosen[split])
+            free = [n for n in free if n not in drawn]
+    if not free:
+        raise BiodlError(f"data.split: no group is left for training (groups: "
+                         f"{', '.join(names)}); name fewer groups in val_groups/test_groups")
+    chosen["train"] = free
+    rank = {name: i for i, name in enumerate(names)}
+    return {split: sorted(chosen[split], key=rank.__getitem__) for split in SPLITS}
+
+
+def _explicit(listed: list[str], names: list[str], key: str) -> list[str] | None:
+    for name in listed:
+        if name not in names:
+            raise BiodlError(f"data.split.{key}: no group '{name}'{closest(name, names, 'groups')}")
+    return list(listed) if listed else None
+
+
+def _draw(free: list[str], sizes: dict[str, int], fraction: float, total: int, reserve: int,
+          split: str) -> list[str]:
+    """Groups for one split from `free` (in random order), leaving `reserve` groups behind."""
+    if fraction == 0:
+        return []
+    if len(free) < 1 + reserve:
+        raise BiodlError(f"data.split: {len(free)} group(s) left cannot give a non-empty {split} "
+                         f"split and {reserve} other split(s); use more contigs, set data.split."
+                         f"{split}: 0, or name groups in data.split.val_groups/test_groups")
+    target, size, picked = fraction * total, 0, []
+    for name in free:
+        if len(free) - len(picked) <= reserve:
+            break
+        if abs(size + sizes[name] - target) < abs(size - target):
+            picked.append(name)
+            size += sizes[name]
+    if not picked:  # every group overshoots: the one closest to the target
+        picked = [min(free, key=lambda n: abs(sizes[n] - target))]
+    return picked
+
+
+def window_starts(length: int, window: int, stride: int) -> np.ndarray:
+    """Starts of the windows over a contig: every `stride` bases until one reaches the end."""
+    if length <= 0:
+        return np.zeros(0, dtype=np.int64)
+    count = max(0, -(-(length - window) // stride)) + 1  # ceil((length - window) / stride) + 1
+    return np.arange(count, dtype=np.int64) * stride
+
+
+def gather(array: np.ndarray, starts: np.ndarray, lengths: np.ndarray, fill: int) -> np.ndarray:
+    """(B, max length) slices array[start:start + length], right-padded with `fill`."""
+    offsets = np.arange(int(lengths.max()))[None, :]  # (1, W)
+    if len(array) == 0:
+        return np.full((len(starts), offsets.shape[1]), fill, dtype=array.dtype)
+    out = array[np.minimum(starts[:, None] + offsets, len(array) - 1)]  # (B, W)
+    out[offsets >= lengths[:, None]] = fill
+    return out
+
+
+class Windows:
+    """The windows of some contigs, held as one concatenated array of ASCII codes (and labels)."""
+
+    def __init__(self, contigs: list[Contig], window: int, stride: int):
+        seqs = [c.seq for c in contigs]
+        self.codes = np.frombuffer(b"".join(seqs), dtype=np.uint8)  # (total,)
+        self.labels = np.concatenate([c.labels for c in contigs]) if contigs else np.zeros(0)
+        offsets = np.cumsum([0] + [len(s) for s in seqs])[:-1]
+        starts, lengths = [np.zeros(0, dtype=np.int64)], [np.zeros(0, dtype=np.int64)]
+        for offset, seq in zip(offsets, seqs):
+            local = window_starts(len(seq), window, stride)
+            starts.append(offset + local)
+            lengths.append(np.minimum(window, len(seq) - local))
+        self.starts = np.concatenate(starts).astype(np.int64)  # (W,) into codes
+        self.lengths = np.concatenate(lengths).astype(np.int64)  # (W,)
+
+    def __len__(self) -> int:
+        return len(self.starts)
+
+    def codes_of(self, index: np.ndarray) -> np.ndarray:
+        return gather(self.codes, self.starts[index], self.lengths[index], encoding.PAD)
+
+    def text(self) -> list[bytes]:
+        """Each window's bases, e.g. for a Markov baseline."""
+        return [self.codes[s:s + n].tobytes() for s, n in zip(self.starts, self.lengths)]
+
+
+class WindowDataset(Dataset):
+    def __init__(self, windows: Windows):
+        self.windows = windows
+
+    def __len__(self) -> int:
+        return len(self.windows)
+
+    def __getitem__(self, index: int) -> dict[str, torch.Tensor]:
+        return {k: v[0] for k, v in self.__getitems__([index]).items()}
+
+
+class TagDataset(WindowDataset):
+    """Batches {"x": (B, 4, L) float32 one-hot or (B, L) int64 tokens, "y": (B, L) int64 with
+    -100 at padding, "lengths": (B,) int64}; L is the batch's longest window."""
+
+    def __init__(self, windows: Windows, input: str, table: np.ndarray):
+        super().__init__(windows)
+        self.input, self.table = input, table
+
+    def __getitems__(self, indices: list[int]) -> dict[str, torch.Tensor]:
+        w, index = self.windows, np.asarray(indices)
+        codes = w.codes_of(index)  # (B, L) uint8
+        lengths = w.lengths[index]
+        labels = gather(w.labels, w.starts[index], lengths, 0).astype(np.int64)  # (B, L)
+        labels[np.arange(labels.shape[1])[None, :] >= lengths[:, None]] = IGNORE
+        x = encoding.onehot(codes, self.table) if self.input == "onehot" else encoding.tokens(codes)
+        return {"x": torch.from_numpy(x), "y": torch.from_numpy(labels),
+                "lengths": torch.from_numpy(lengths)}
+
+
+class TokenDataset(WindowDataset):
+    """Batches {"tokens": (B, L) int64}, PAD (0) after each window's end."""
+
+    def __getitems__(self, indices: list[int]) -> dict[str, torch.Tensor]:
+        codes = self.windows.codes_of(np.asarray(indices))  # (B, L) uint8
+        return {"tokens": torch.from_numpy(encoding.tokens(codes))}
+
+
+class SplitDataModule(pl.LightningDataModule):
+    """What the window and pairs data modules share: split bookkeeping and the loaders."""
+
+    target = ""
+
+    def __init__(self, cfg: GenbankTagsData | LanguageData | PairsData):
+        super().__init__()
+        self.cfg = cfg
+        self.datasets: dict[str, Dataset] = {}
+        self.split_ids: dict[str, list[str]] = {}  # group (contig) names in each split
+
+    def model_kwargs(self) -> dict:
+        """Constructor arguments the model needs to fit this data."""
+        return {}
+
+    def train_dataloader(self) -> DataLoader:
+        return self._loader("train", self.cfg.batch_size, shuffle=True)
+
+    def val_dataloader(self) -> DataLoader:
+        return self._loader("val", self.cfg.eval_batch_size or self.cfg.batch_size)
+
+    def test_dataloader(self) -> DataLoader:
+        return self._loader("test", self.cfg.eval_batch_size or self.cfg.batch_size)
+
+    def _loader(self, split: str, batch_size: int, shuffle: bool = False) -> DataLoader:
+        workers = self.cfg.num_workers
+        return DataLoader(self.datasets[split], batch_size=batch_size, shuffle=shuffle,
+                          collate_fn=collate, num_workers=workers,
+                          persistent_workers=workers > 0)
+
+
+class ContigDataModule(SplitDataModule):
+    """Reads contigs once, splits them by contig and serves windows; subclasses say how."""
+
+    def __init__(self, cfg: GenbankTagsData | LanguageData):
+        super().__init__(cfg)
+        self.contigs: dict[str, list[Contig]] = {}
+
+    def read(self) -> list[Contig]:
+        raise NotImplementedError
+
+    def make_dataset(self, windows: Windows) -> Dataset:
+        raise NotImplementedError
+
+    def setup(self, stage: str | None = None) -> None:
+        if self.datasets:
+            return
+        cfg = self.cfg
+        stride = cfg.stride or cfg.window
+        if cfg.window < 1 or stride < 1:
+            raise BiodlError(f"data.window ({cfg.window}) and data.stride ({cfg.stride}) must "
+                             "be positive numbers of bases")
+        contigs = {c.id: c for c in self.read()}
+        self.split_ids = split_groups({k: len(c.seq) for k, c in contigs.items()}, cfg.split)
+        for split, ids in self.split_ids.items():
+            self.contigs[split] = [contigs[i] for i in ids]
+            self.datasets[split] = self.make_dataset(Windows(self.contigs[split], cfg.window,
+                                                             stride))
+
+
+class GenbankTagsDataModule(ContigDataModule):
+    """Per-base 0/1 labels of GenBank contigs (1 inside a feature of `data.features`)."""
+
+    target = "tags"
+
+    @property
+    def input_files(self) -> list[Path]:
+        return [self.cfg.genbank] if self.cfg.genbank is not None else []
+
+    @property
+    def class_names(self) -> list[str]:
+        return ["other", "+".join(self.cfg.features)]
+
+    def read(self) -> list[Contig]:
+        cfg = self.cfg
+        if cfg.genbank is None:
+            raise BiodlError("data.genbank: format genbank_tags needs a GenBank file "
+                             "(plain or .gz), e.g. data.genbank: genome.gbk.gz")
+        if not cfg.features:
+            raise BiodlError("data.features: name at least one feature type, e.g. [CDS]")
+        contigs = read_contigs(cfg.genbank, cfg.features)
+        check_bases(cfg.genbank, contigs, cfg.unknown)
+        return contigs
+
+    def make_dataset(self, windows: Windows) -> Dataset:
+        return TagDataset(windows, self.cfg.input, encoding.onehot_table(self.cfg.unknown))
+
+    def model_kwargs(self) -> dict:
+        return {"num_outputs": 2, "input": self.cfg.input}
+
+    def class_counts(self) -> list[int]:
+        """Bases labelled 0 and 1 in the training contigs."""
+        self.setup()
+        ones = sum(int(c.labels.sum()) for c in self.contigs["train"])
+        return [sum(len(c.labels) for c in self.contigs["train"]) - ones, ones]
+
+
+class LanguageDataModule(ContigDataModule):
+    """Windows of a genome's tokens for next-base prediction; FASTA or GenBank by content."""
+
+    target = "lm"
+
+    @property
+    def input_files(self) -> list[Path]:
+        return [self.cfg.genome] if self.cfg.genome is not None else []
+
+    def read(self) -> list[Contig]:
+        path = self.cfg.genome
+        if path is None:
+            raise BiodlError("data.genome: format lm needs a genome file (FASTA or GenBank, "
+                             "plain or .gz), e.g. data.genome: genome.fa")
+        if is_genbank(path):
+            contigs = read_contigs(path, features=())
+        else:
+            contigs = [Contig(r.id, r.seq.upper(), np.zeros(len(r.seq), dtype=np.uint8))
+                       for r in read_fasta(path)]
+        check_bases(path, contigs, "zeros")
+        return contigs
+
+    def make_dataset(self, windows: Windows) -> Dataset:
+        return TokenDataset(windows)
+
+    def windows(self, split: str) -> list[bytes]:
+        """The bases of each window of a split, e.g. for `markov_perplexity`."""
+        self.setup()
+        return self.datasets[split].windows.text()

@@ -1,0 +1,34 @@
+"""A 2-batch ResNet fit on generated 5-channel 16-bit TIFFs, through `biodl.train.fit`."""
+
+import numpy as np
+import tifffile
+
+from biodl.config import load_config
+from biodl.tasks import load_task
+from biodl.train import fit
+
+from ..conftest import DATA
+
+
+def test_resnet_on_five_channel_tiff_folders(workdir):
+    rng = np.random.default_rng(0)
+    for label, shift in (("dim", 0), ("bright", 20000)):
+        folder = workdir / "cells" / label
+        folder.mkdir(parents=True)
+        for i in range(12):
+            image = rng.integers(0, 30000, (5, 12, 12)).astype(np.uint16) + shift
+            tifffile.imwrite(folder / f"{i}.tif", image)
+    cfg = load_config(DATA / "tiny_pipeline.yaml", [
+        "data.format=images", f"data.root={workdir / 'cells'}", "data.size=8",
+        "data.channels=[dna, actin, tubulin, er, mito]", "data.batch_size=8",
+        "data.split.val=0.25", "data.split.test=0.25", "data.augment.mixup=0.4",
+        "data.augment.hflip=true", "model={name: resnet18, small_input: true}",
+        "task.metrics=null", "task.loss=cross_entropy"])
+    result = fit(cfg, echo=lambda *_: None)
+    assert {"test/acc", "test/auroc", "test/mcc"} <= set(result.test_metrics)
+    task = load_task(result.best_checkpoint)
+    assert task.model.conv1.in_channels == 5 and task.model.fc.out_features == 2
+    spec = task.hparams.data_spec
+    assert spec["class_names"] == ["bright", "dim"] and spec["size"] == 8
+    assert spec["norm_stats"]["channels"] == ["dna", "actin", "tubulin", "er", "mito"]
+    assert len(spec["norm_stats"]["mean"]) == 5
