@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+from importlib import import_module
 import warnings
 import time
 from dataclasses import dataclass
@@ -19,6 +20,9 @@ from biodl.data.datamodules import build_datamodule
 from biodl.errors import BiodlError
 from biodl.models import build_model, check_model_kwargs, model_arguments
 from biodl.tasks import Task, build_task, model_outputs, task_mode
+
+
+SEQUENCE_TASKS = {"tags": "tagging", "seq2seq": "seq2seq", "lm": "lm"}  # target -> module
 
 
 @dataclass
@@ -49,7 +53,7 @@ def fit(cfg: Config, echo=print, resume: str | None = None) -> FitResult:
         tracking.record_run_start(logger, flatten(to_dict(cfg)), dump_yaml(cfg),
                                   datamodule.input_files)
     checkpoint = checkpoint_callback(cfg, logger.run_id)
-    trainer = pl.Trainer(**dataclasses.asdict(cfg.trainer), logger=logger,
+    trainer = pl.Trainer(**trainer_arguments(cfg, task), logger=logger,
                          callbacks=[checkpoint, *other_callbacks(cfg, echo)],
                          default_root_dir=str(cfg.callbacks.checkpoint.dir))
     with tracking.run_outcome(logger):
@@ -72,6 +76,13 @@ def resume_checkpoint(cfg: Config, run_id: str) -> Path:
 
 def build_task_for(cfg: Config, datamodule) -> Task:
     """The task and its model, sized by what the data module found."""
+    if datamodule.target in SEQUENCE_TASKS:
+        spec = model_spec_for(cfg, datamodule.model_kwargs())
+        model = build_model(spec["name"], **spec["kwargs"])
+        builder = import_module(f"biodl.tasks.{SEQUENCE_TASKS[datamodule.target]}").build
+        extra = {"gradient_clip_val": cfg.trainer.gradient_clip_val} if (
+            datamodule.target == "lm") else {}
+        return builder(cfg.task, datamodule, model, spec, **extra)
     mode = task_mode(cfg.task.loss, datamodule.target, datamodule.num_outputs)
     decided = {**datamodule.model_kwargs(), "num_outputs": model_outputs(mode, datamodule.num_outputs)}
     spec = model_spec_for(cfg, decided)
@@ -90,6 +101,15 @@ def model_spec_for(cfg: Config, decided: dict) -> dict:
     kwargs = {**{k: v for k, v in decided.items() if k in accepted}, **kwargs}
     kwargs = {k: list(v) if isinstance(v, tuple) else v for k, v in kwargs.items()}
     return {"name": cfg.model.name, "kwargs": kwargs}
+
+
+def trainer_arguments(cfg: Config, task: Task) -> dict:
+    """Lightning's Trainer arguments from the config; a task that steps its optimiser itself
+    (truncated BPTT) clips gradients itself, and Lightning refuses to do it too."""
+    arguments = dataclasses.asdict(cfg.trainer)
+    if not task.automatic_optimization:
+        arguments["gradient_clip_val"] = None
+    return arguments
 
 
 def checkpoint_callback(cfg: Config, run_id: str) -> ModelCheckpoint:

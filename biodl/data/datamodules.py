@@ -204,4 +204,9 @@ def build_datamodule(cfg) -> pl.LightningDataModule:
         from biodl.data.image_datamodule import ImageDataModule
 
         return ImageDataModule(cfg)
-    raise BiodlError(f"data.format: {cfg.format} has no data module yet")
+    from biodl.data.labelled_windows import GenbankTagsDataModule, LanguageDataModule
+    from biodl.data.pairs import PairsDataModule
+
+    modules = {"genbank_tags": GenbankTagsDataModule, "lm": LanguageDataModule,
+               "pairs": PairsDataModule}
+    return modules[cfg.format](cfg)

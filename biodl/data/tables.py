@@ -6,6 +6,7 @@ import csv
 import io
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Iterator
 
 from biodl.config.binding import closest
 from biodl.data.fasta import open_bytes
@@ -28,6 +29,23 @@ class Table:
 def delimiter_for(path: Path) -> str:
     suffixes = [s.lower() for s in Path(path).suffixes if s.lower() != ".gz"]
     return "\t" if suffixes and suffixes[-1] in (".tsv", ".tab", ".txt") else ","
+
+
+def iter_rows(path: Path) -> Iterator[tuple[int, dict[str, str]]]:
+    """Stream (line, {column: value}) from a delimited file with a header, without loading it."""
+    with open_bytes(path) as raw:
+        text = io.TextIOWrapper(raw, encoding="utf-8", errors="replace", newline="")
+        reader = csv.reader(text, delimiter=delimiter_for(path))
+        header = [h.strip() for h in next(reader, [])]
+        if not header:
+            raise BiodlError(f"{path}: empty table; expected a header row")
+        for row in reader:
+            if not row or (len(row) == 1 and not row[0].strip()):
+                continue
+            if len(row) != len(header):
+                raise BiodlError(f"{path} line {reader.line_num}: {len(row)} fields, the header "
+                                 f"has {len(header)}; check the delimiter and quoting")
+            yield reader.line_num, dict(zip(header, (v.strip() for v in row)))
 
 
 def read_table(path: Path) -> Table:

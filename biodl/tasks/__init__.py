@@ -12,10 +12,14 @@ from biodl.errors import BiodlError
 from biodl.models import build_model
 from biodl.tasks.base import Task
 from biodl.tasks.classify import ClassificationTask
+from biodl.tasks.lm import LanguageModelTask
 from biodl.tasks.regress import RegressionTask
+from biodl.tasks.seq2seq import Seq2SeqTask
+from biodl.tasks.tagging import TaggingTask
 
 TASKS: dict[str, type[Task]] = {"classification": ClassificationTask,
-                                "regression": RegressionTask}
+                                "regression": RegressionTask, "tagging": TaggingTask,
+                                "seq2seq": Seq2SeqTask, "lm": LanguageModelTask}
 
 
 def task_mode(loss: str, target: str, num_outputs: int) -> str:
