@@ -10,6 +10,7 @@ import functools
 import json
 import os
 import sys
+from pathlib import Path
 from typing import Callable, List, Optional
 
 import typer
@@ -28,18 +29,32 @@ SET = typer.Option(None, "--set", "-s", metavar="KEY=VALUE",
 
 
 def fails_cleanly(command: Callable) -> Callable:
-    """Turn a BiodlError into one line and exit 2; Ctrl-C into exit 130."""
+    """Bad input (BiodlError, a file the OS refuses) -> one red line and exit 2; Ctrl-C -> 130;
+    anything else -> one line and exit 1, with the traceback only when BIODL_DEBUG is set."""
     @functools.wraps(command)
     def wrapper(*args, **kwargs):
         try:
             return command(*args, **kwargs)
-        except BiodlError as error:
-            typer.secho(f"error: {error}", fg=typer.colors.RED, err=True)
-            raise typer.Exit(2) from None
+        except (BiodlError, OSError) as error:
+            _fail(str(error) if isinstance(error, BiodlError) else _os_message(error), 2)
         except KeyboardInterrupt:
             typer.secho("interrupted", fg=typer.colors.YELLOW, err=True)
             raise typer.Exit(130) from None
+        except Exception as error:
+            if os.environ.get("BIODL_DEBUG"):
+                raise
+            _fail(f"{type(error).__name__}: {error} (set BIODL_DEBUG=1 for the traceback)", 1)
     return wrapper
+
+
+def _fail(message: str, code: int) -> None:
+    typer.secho(f"error: {message}", fg=typer.colors.RED, err=True)
+    raise typer.Exit(code)
+
+
+def _os_message(error: OSError) -> str:
+    where = f"{error.filename}: " if error.filename else ""
+    return f"{where}{error.strerror or error}; check the path and its permissions"
 
 
 @app.command()
@@ -53,12 +68,15 @@ def fit(pipeline: Optional[str] = typer.Argument(
             help="Continue this run from its last checkpoint, into the same MLflow run."),
         from_run: Optional[str] = typer.Option(
             None, "--from-run", metavar="RUN_ID",
-            help="Replay this run's recorded config as a new run (with any --set).")) -> None:
+            help="Replay this run's recorded config as a new run (with any --set)."),
+        register: Optional[str] = typer.Option(
+            None, "--register", metavar="NAME",
+            help="Register the best checkpoint in MLflow's model registry under NAME.")) -> None:
     """Train a pipeline, test its best checkpoint, record everything in MLflow."""
     cfg = _fit_config(pipeline, overrides or [], resume or from_run)
     from biodl.train import fit as run_fit  # after the config is known to be valid
 
-    result = run_fit(cfg, echo=typer.echo, resume=resume)
+    result = run_fit(cfg, echo=typer.echo, resume=resume, register=register)
     typer.echo("test metrics (best checkpoint):")
     for name, value in sorted(result.test_metrics.items()):
         typer.echo(f"  {name:<14} {value:.4f}")
@@ -78,6 +96,27 @@ def _fit_config(pipeline: Optional[str], overrides: list[str], run_id: Optional[
     if not pipeline:
         raise BiodlError("give a pipeline to fit, e.g. `biodl fit pipelines/ecoli_promoters`")
     return load_config(pipeline, overrides)
+
+
+@app.command()
+@fails_cleanly
+def predict(source: str = typer.Argument(..., help="A .ckpt file, an MLflow run id, or "
+                                                   "models:/NAME/VERSION."),
+            inputs: Path = typer.Argument(..., help="FASTA, CSV/TSV with a sequence column, "
+                                                    "an image folder or an image manifest."),
+            output: Path = typer.Option(Path("predictions.csv"), "--output", "-o"),
+            batch_size: int = typer.Option(512, help="Inputs encoded and scored at a time."),
+            force: bool = typer.Option(False, help="Overwrite an existing output file.")) -> None:
+    """Apply a trained model to new data: a CSV of ids, class probabilities and labels."""
+    from biodl.predict import predict as run_predict
+
+    checkpoint = Path(source) if Path(source).is_file() else None
+    if checkpoint is None:
+        from biodl.tracking import fetch_checkpoint
+
+        checkpoint = fetch_checkpoint(source)
+    count = run_predict(checkpoint, inputs, output, batch_size, force)
+    typer.echo(f"{count} predictions written to {output}")
 
 
 @config_app.command("show")

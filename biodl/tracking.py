@@ -65,6 +65,48 @@ def check_reachable(uri: str, timeout: float = 5.0) -> None:
                      "MLFLOW_TRACKING_URI or tracking.uri, or unset them to record locally")
 
 
+def fetch_checkpoint(source: str, uri: str | None = None) -> Path:
+    """A local checkpoint for a run id or `models:/NAME/VERSION` (downloaded once, cached)."""
+    from mlflow.exceptions import MlflowException
+    from mlflow.tracking import MlflowClient
+
+    _quiet_mlflow()
+    store = tracking_uri(uri)
+    check_reachable(store)
+    client = MlflowClient(store)
+    try:
+        if source.startswith("models:/"):
+            name, _, version = source[len("models:/"):].partition("/")
+            run_id = client.get_model_version(name, version).run_id
+        else:
+            run_id = client.get_run(source).info.run_id
+        folder = cache_folder() / "runs" / run_id
+        target = folder / "checkpoints" / "best.ckpt"
+        if not target.is_file():
+            folder.mkdir(parents=True, exist_ok=True)
+            return Path(client.download_artifacts(run_id, "checkpoints/best.ckpt", str(folder)))
+        return target
+    except (MlflowException, OSError) as error:
+        raise BiodlError(f"{source}: no checkpoint found in {store} "
+                         f"({str(error).splitlines()[0]}); give a .ckpt path, a run id or "
+                         "models:/NAME/VERSION") from None
+
+
+def register_model(logger: MLFlowLogger, name: str) -> str:
+    """Register the run's best checkpoint in the model registry; returns the new version."""
+    client, run_id = logger.experiment, logger.run_id
+    try:
+        client.create_registered_model(name)
+    except Exception:  # already registered: add a version
+        pass
+    version = client.create_model_version(name, f"runs:/{run_id}/checkpoints", run_id=run_id)
+    return str(version.version)
+
+
+def cache_folder() -> Path:
+    return Path(os.environ.get("BIODL_CACHE", Path.home() / ".cache" / "biodl"))
+
+
 def run_config(run_id: str, uri: str | None = None) -> str:
     """The resolved config YAML a run recorded, for --resume and --from-run."""
     from mlflow.exceptions import MlflowException
@@ -176,6 +218,7 @@ def file_sha256(path: Path) -> str:
 
 def _quiet_mlflow() -> None:
     """MLflow's store migrations and Lightning's 'creating experiment' notes are noise here."""
+    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
     for name in ("alembic", "mlflow.store.db.utils", "mlflow.tracking.fluent",
                  "pytorch_lightning.loggers.mlflow", "lightning.pytorch.loggers.mlflow"):
         logging.getLogger(name).setLevel(logging.WARNING)

@@ -33,10 +33,12 @@ class FitResult:
     seconds: float
 
 
-def fit(cfg: Config, echo=print, resume: str | None = None) -> FitResult:
+def fit(cfg: Config, echo=print, resume: str | None = None,
+        register: str | None = None) -> FitResult:
     """Train, validate every epoch, test the best checkpoint; everything recorded in MLflow.
 
     `resume`: the id of a run to continue from its last checkpoint, into the same run.
+    `register`: a model-registry name to register the best checkpoint under.
     """
     started = time.perf_counter()
     _quiet_lightning()
@@ -60,8 +62,11 @@ def fit(cfg: Config, echo=print, resume: str | None = None) -> FitResult:
         trainer.fit(task, datamodule=datamodule, ckpt_path=str(last) if last else None)
         best = Path(checkpoint.best_model_path or checkpoint.last_model_path)
         results = trainer.test(task, datamodule=datamodule, ckpt_path=str(best), verbose=False)
-        if cfg.tracking.log_checkpoint:
+        if cfg.tracking.log_checkpoint or register:
             tracking.log_artifact(logger, best, "checkpoints")
+        if register:
+            version = tracking.register_model(logger, register)
+            echo(f"registered as models:/{register}/{version}")
     metrics = {k: float(v) for k, v in (results[0] if results else {}).items()}
     return FitResult(logger.run_id, metrics, best, time.perf_counter() - started)
 

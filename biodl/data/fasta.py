@@ -47,7 +47,7 @@ def open_bytes(path: Path) -> BinaryIO:
     """Open a file for binary reading, decompressing gzip whatever its name."""
     path = Path(path)
     if not path.is_file():
-        hint = "it is a folder" if path.is_dir() else "check the path in the config"
+        hint = "it is a folder" if path.is_dir() else "check the path"
         raise BiodlError(f"{path}: file not found ({hint})")
     handle = open(path, "rb")
     if handle.peek(2)[:2] == _GZIP_MAGIC:

@@ -1,0 +1,76 @@
+"""`biodl predict` from a checkpoint, a run id and a registered model, on FASTA and CSV."""
+
+import csv
+
+import pytest
+from typer.testing import CliRunner
+
+from biodl.cli import app
+
+from ..conftest import DATA, use_store
+
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory, store_template):
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        folder = tmp_path_factory.mktemp("predict")
+        use_store(folder, store_template, monkeypatch)
+        monkeypatch.setenv("BIODL_CACHE", str(folder / "cache"))
+        result = runner.invoke(app, ["fit", str(DATA / "tiny_pipeline.yaml"),
+                                     "--register", "tiny_cnn"])
+        assert result.exit_code == 0, result.output
+        assert "registered as models:/tiny_cnn/1" in result.output
+        run_id = result.output.split("mlflow run id: ")[1].split()[0]
+        yield folder, run_id, monkeypatch
+
+
+def rows(path):
+    with open(path) as handle:
+        return list(csv.reader(handle))
+
+
+def test_predict_fasta_from_checkpoint(trained):
+    folder, run_id, _ = trained
+    out = folder / "from_ckpt.csv"
+    ckpt = folder / "biodl_runs" / run_id / "best.ckpt"
+    result = runner.invoke(app, ["predict", str(ckpt), str(DATA / "ecoli_prom_30.fa"), "-o",
+                                 str(out), "--batch-size", "7"])
+    assert result.exit_code == 0, result.output
+    table = rows(out)
+    assert table[0] == ["id", "p_non_promoter", "p_promoter", "predicted"]
+    assert len(table) == 31
+    assert table[1][0] == "ECK120010467__accAp__forward__208411"
+    for row in table[1:]:
+        assert float(row[1]) + float(row[2]) == pytest.approx(1.0, abs=1e-5)
+        assert row[3] == ("promoter" if float(row[2]) >= 0.5 else "non_promoter")
+
+
+def test_run_id_and_registered_model_give_the_same_predictions(trained):
+    folder, run_id, _ = trained
+    by_run, by_name = folder / "by_run.csv", folder / "by_name.csv"
+    for source, out in ((run_id, by_run), ("models:/tiny_cnn/1", by_name)):
+        result = runner.invoke(app, ["predict", source, str(DATA / "gue_tf0" / "test.csv"),
+                                     "-o", str(out)])
+        assert result.exit_code == 0, result.output
+    assert rows(by_run) == rows(by_name)
+    assert len(rows(by_run)) == 41 and rows(by_run)[1][0] == "0"
+
+
+def test_existing_output_is_never_overwritten(trained):
+    folder, run_id, _ = trained
+    out = folder / "keep.csv"
+    out.write_text("precious\n")
+    result = runner.invoke(app, ["predict", run_id, str(DATA / "ecoli_prom_30.fa"), "-o", str(out)])
+    assert result.exit_code == 2 and "already exists" in result.output
+    assert out.read_text() == "precious\n"
+
+
+def test_bad_input_names_the_record(trained, write):
+    folder, run_id, _ = trained
+    bad = write("bad.fa", ">ok\nACGT\n>bad\nACXT\n")
+    result = runner.invoke(app, ["predict", run_id, str(bad), "-o", str(folder / "bad.csv")])
+    assert result.exit_code == 2
+    assert "bad.fa line 4 column 3: character 'X'" in result.output
+    assert not (folder / "bad.csv").exists()
