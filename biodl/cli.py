@@ -119,6 +119,23 @@ def predict(source: str = typer.Argument(..., help="A .ckpt file, an MLflow run 
     typer.echo(f"{count} predictions written to {output}")
 
 
+@app.command()
+@fails_cleanly
+def runs(experiment: str = typer.Argument(..., help="The MLflow experiment (tracking.experiment)."),
+         sort: Optional[str] = typer.Option(None, help="Sort by this metric, e.g. test/auroc "
+                                                       "(losses ascending, others descending)."),
+         metric: Optional[List[str]] = typer.Option(None, "--metric", "-m",
+                                                    help="Show only these metrics."),
+         as_csv: bool = typer.Option(False, "--csv", help="Print CSV.")) -> None:
+    """Compare the runs of an experiment: the params that differ and the final metrics."""
+    from biodl.runs import as_csv as to_csv
+    from biodl.runs import as_text, comparison
+    from biodl.tracking import list_runs
+
+    header, rows = comparison(list_runs(experiment), sort, metric or None)
+    typer.echo(to_csv(header, rows) if as_csv else as_text(header, rows), nl=not as_csv)
+
+
 @config_app.command("show")
 @fails_cleanly
 def config_show(pipeline: str = PIPELINE, overrides: Optional[List[str]] = SET) -> None:

@@ -21,6 +21,7 @@ from typing import Any, Iterator
 from pytorch_lightning.loggers import MLFlowLogger
 
 import biodl
+from biodl.config.binding import closest
 from biodl.config.schema import TrackingConfig
 from biodl.errors import BiodlError
 
@@ -103,6 +104,25 @@ def register_model(logger: MLFlowLogger, name: str) -> str:
     return str(version.version)
 
 
+def list_runs(experiment: str, uri: str | None = None) -> list[dict]:
+    """The runs of an experiment, newest first: id, name, status, params, final metrics."""
+    from mlflow.tracking import MlflowClient
+
+    _quiet_mlflow()
+    store = tracking_uri(uri)
+    check_reachable(store)
+    client = MlflowClient(store)
+    found = client.get_experiment_by_name(experiment)
+    if found is None:
+        names = [e.name for e in client.search_experiments()]
+        raise BiodlError(f"experiment '{experiment}' not found in {store}"
+                         f"{closest(experiment, names, 'experiments')}")
+    runs = client.search_runs([found.experiment_id], order_by=["attributes.start_time DESC"],
+                              max_results=5000)
+    return [{"run_id": r.info.run_id, "name": r.info.run_name, "status": r.info.status,
+             "params": dict(r.data.params), "metrics": dict(r.data.metrics)} for r in runs]
+
+
 def cache_folder() -> Path:
     return Path(os.environ.get("BIODL_CACHE", Path.home() / ".cache" / "biodl"))
 
@@ -170,6 +190,18 @@ def end_run(logger: MLFlowLogger, status: str, details: str = "", summary: str =
 
 def log_artifact(logger: MLFlowLogger, path: Path, folder: str) -> None:
     logger.experiment.log_artifact(logger.run_id, str(path), folder)
+
+
+def log_artifacts(logger: MLFlowLogger, folder: Path, destination: str) -> None:
+    logger.experiment.log_artifacts(logger.run_id, str(folder), destination)
+
+
+def metric_history(logger: MLFlowLogger) -> dict[str, list[tuple[int, float]]]:
+    """Every metric of the run as (step, value) pairs, in step order."""
+    client, run_id = logger.experiment, logger.run_id
+    names = client.get_run(run_id).data.metrics
+    return {name: sorted((m.step, m.value) for m in client.get_metric_history(run_id, name))
+            for name in names if name != "epoch"}
 
 
 def version_tags() -> dict[str, str]:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
+import json
+import tempfile
 import logging
 from importlib import import_module
 import warnings
@@ -11,9 +13,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytorch_lightning as pl
+import torch
 from pytorch_lightning.callbacks import EarlyStopping, ModelCheckpoint
 
-from biodl import tracking
+from biodl import evaluation, tracking
 from biodl.callbacks import EpochSummary
 from biodl.config import Config, dump_yaml, flatten, to_dict
 from biodl.data.datamodules import build_datamodule
@@ -62,6 +65,7 @@ def fit(cfg: Config, echo=print, resume: str | None = None,
         trainer.fit(task, datamodule=datamodule, ckpt_path=str(last) if last else None)
         best = Path(checkpoint.best_model_path or checkpoint.last_model_path)
         results = trainer.test(task, datamodule=datamodule, ckpt_path=str(best), verbose=False)
+        record_evaluation(trainer, task, datamodule, best, logger)
         if cfg.tracking.log_checkpoint or register:
             tracking.log_artifact(logger, best, "checkpoints")
         if register:
@@ -69,6 +73,28 @@ def fit(cfg: Config, echo=print, resume: str | None = None,
             echo(f"registered as models:/{register}/{version}")
     metrics = {k: float(v) for k, v in (results[0] if results else {}).items()}
     return FitResult(logger.run_id, metrics, best, time.perf_counter() - started)
+
+
+def record_evaluation(trainer: pl.Trainer, task: Task, datamodule, best: Path, logger) -> None:
+    """Learning curves for every run; for classifiers also the test predictions, ROC and PR
+    curves, the confusion matrix and per-class precision/recall/F1 (as `evaluation/`)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        evaluation.plot_learning_curves(folder / "learning_curves.png",
+                                        tracking.metric_history(logger))
+        if getattr(task, "mode", None) in ("binary", "multiclass"):
+            outputs = trainer.predict(task, dataloaders=datamodule.test_dataloader(),
+                                      ckpt_path=str(best))
+            probs = torch.cat(outputs).float().numpy()
+            labels = datamodule.datasets["test"].labels.numpy()
+            names = datamodule.class_names
+            evaluation.write_predictions(folder / "test_predictions.csv",
+                                         datamodule.split_ids["test"], labels, probs, names)
+            evaluation.plot_curves(folder / "roc_pr_curves.png", labels, probs, names)
+            evaluation.plot_confusion(folder / "confusion_matrix.png", labels, probs, names)
+            table = evaluation.per_class_table(labels, probs, names)
+            (folder / "per_class.json").write_text(json.dumps(table, indent=2))
+        tracking.log_artifacts(logger, folder, "evaluation")
 
 
 def resume_checkpoint(cfg: Config, run_id: str) -> Path:
@@ -112,6 +138,7 @@ def trainer_arguments(cfg: Config, task: Task) -> dict:
     """Lightning's Trainer arguments from the config; a task that steps its optimiser itself
     (truncated BPTT) clips gradients itself, and Lightning refuses to do it too."""
     arguments = dataclasses.asdict(cfg.trainer)
+    arguments["enable_autolog_hparams"] = False  # the flattened config is logged as params
     if not task.automatic_optimization:
         arguments["gradient_clip_val"] = None
     return arguments

@@ -7,6 +7,7 @@ from typing import Literal
 import torch
 from torch import nn
 
+from biodl.errors import BiodlError
 from biodl.models import layers
 from biodl.models.layers import Activation, Init
 
@@ -40,6 +41,9 @@ class CNN1D(nn.Module):
     """Blocks of conv/BN/activation/pool/dropout, global pooling and a linear head.
 
     With the defaults (4 -> 128 -> 128 channels, kernel 9, 1 output) it has 152,705 parameters.
+    `global_pool="flatten"` keeps position instead (e.g. promoter boxes at fixed offsets from
+    the TSS): the head sees every position, so the input length `seq_len` must be known (the
+    data gives it).
     """
 
     def __init__(
@@ -51,13 +55,14 @@ class CNN1D(nn.Module):
         dilation: tuple[int, ...] = (1,),
         pool: int = 2,
         pool_type: Literal["max", "avg"] = "max",
-        global_pool: Literal["max", "avg", "maxavg"] = "max",
+        global_pool: Literal["max", "avg", "maxavg", "flatten"] = "max",
         batch_norm: bool = True,
         dropout: float = 0.2,
         activation: Activation = "relu",
         residual: bool = False,
         hidden: int = 0,
         init: Init = "kaiming",
+        seq_len: int = 0,
     ):
         super().__init__()
         dilations = list(dilation) + [dilation[-1]] * (len(channels) - len(dilation))
@@ -69,6 +74,14 @@ class CNN1D(nn.Module):
         ])
         self.global_pool = global_pool
         features = channels[-1] * (2 if global_pool == "maxavg" else 1)
+        if global_pool == "flatten":
+            if seq_len <= 0:
+                raise BiodlError("model.global_pool=flatten needs model.seq_len (the input "
+                                 "length), which the data sets when the model is built by fit")
+            self.positions = seq_len
+            for _ in channels:
+                self.positions = -(-self.positions // pool) if pool > 1 else self.positions
+            features = channels[-1] * self.positions
         head: list[nn.Module] = []
         if hidden:
             head += [nn.Linear(features, hidden), layers.activation(activation), nn.Dropout(dropout)]
@@ -82,6 +95,8 @@ class CNN1D(nn.Module):
             x = x.amax(dim=-1)
         elif self.global_pool == "avg":
             x = x.mean(dim=-1)
+        elif self.global_pool == "flatten":
+            x = x.flatten(1)  # (N, C * L')
         else:
             x = torch.cat([x.amax(dim=-1), x.mean(dim=-1)], dim=1)  # (N, 2C)
         return self.head(x)  # (N, num_outputs)

@@ -50,7 +50,11 @@ def test_run_records_params_metrics_tags_and_artifacts(fitted):
     assert tags["biodl.version"] and tags["torch.version"] and tags["lightning.version"]
     assert len(tags["data.sha256.ecoli_prom_30.fa"]) == 64
     artifacts = {a.path for a in client.list_artifacts(run.info.run_id)}
-    assert {"config.yaml", "checkpoints"} <= artifacts
+    assert {"config.yaml", "checkpoints", "evaluation"} <= artifacts
+    evaluation = {a.path for a in client.list_artifacts(run.info.run_id, "evaluation")}
+    assert evaluation == {f"evaluation/{name}" for name in (
+        "learning_curves.png", "roc_pr_curves.png", "confusion_matrix.png", "per_class.json",
+        "test_predictions.csv")}
     ckpts = [a.path for a in client.list_artifacts(run.info.run_id, "checkpoints")]
     assert ckpts == ["checkpoints/best.ckpt"]
 
@@ -79,3 +83,33 @@ def test_cli_error_has_no_traceback(workdir):
     assert done.returncode == 2
     assert done.stderr.startswith("error: pipeline 'missing_pipeline' not found")
     assert "Traceback" not in done.stderr + done.stdout
+
+
+def test_test_predictions_artifact_matches_the_test_split(fitted, tmp_path):
+    import csv
+
+    path = fitted.client.download_artifacts(fitted.run.info.run_id,
+                                            "evaluation/test_predictions.csv", str(tmp_path))
+    with open(path) as handle:
+        rows = list(csv.DictReader(handle))
+    assert len(rows) == 9  # 10% of 60 + 10% of 30
+    assert [r["label"] for r in rows] == ["non_promoter"] * 6 + ["promoter"] * 3
+    assert all(abs(float(r["p_non_promoter"]) + float(r["p_promoter"]) - 1) < 1e-5 for r in rows)
+
+
+def test_runs_table_shows_differing_params_and_sorts(fitted):
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        monkeypatch.chdir(fitted.folder)
+        monkeypatch.setenv("MLFLOW_TRACKING_URI", fitted.client.tracking_uri)
+        second = runner.invoke(app, ["fit", str(DATA / "tiny_pipeline.yaml"), "--set",
+                                     "model.dropout=0.5", "--set", "tracking.run_name=d5"])
+        assert second.exit_code == 0, second.output
+        result = runner.invoke(app, ["runs", "tiny", "--csv", "-m", "test/loss",
+                                     "--sort", "test/loss"])
+    lines = result.output.strip().splitlines()
+    assert lines[0].startswith("run,name,status,model.dropout,")
+    assert lines[0].endswith(",test/loss")
+    assert len(lines) == 3
+    losses = [float(line.split(",")[-1]) for line in lines[1:]]
+    assert losses == sorted(losses)
+    assert {line.split(",")[3] for line in lines[1:]} == {"0.2", "0.5"}

@@ -40,3 +40,12 @@ def test_unknown_model_and_argument_name_the_closest():
         check_model_kwargs("cnn1d", {"kernel": 3})
     with pytest.raises(BiodlError, match="model.dropout: expected a number"):
         check_model_kwargs("cnn1d", {"dropout": "high"})
+
+
+def test_cnn1d_flatten_head_keeps_position_and_needs_the_length():
+    model = CNN1D(channels=(8, 8), pool=2, global_pool="flatten", seq_len=81).eval()
+    assert model.positions == 21  # 81 -> 41 -> 21 with ceil pooling
+    assert model.head[-1].in_features == 8 * 21
+    assert model(torch.zeros(3, 4, 81)).shape == (3, 1)
+    with pytest.raises(BiodlError, match="global_pool=flatten needs model.seq_len"):
+        CNN1D(global_pool="flatten")
