@@ -40,12 +40,31 @@ def make_logger(cfg: TrackingConfig, run_id: str | None = None) -> MLFlowLogger:
     _quiet_mlflow()
     uri = tracking_uri(cfg.uri)
     check_reachable(uri)
+    prepare_store(uri, cfg.experiment)
     logger = MLFlowLogger(experiment_name=cfg.experiment, run_name=cfg.run_name,
                           tracking_uri=uri, tags=dict(cfg.tags), run_id=run_id,
                           artifact_location=artifact_location(uri, cfg.experiment))
     if run_id:
         logger.experiment.update_run(run_id, status="RUNNING")
     return logger
+
+
+def prepare_store(uri: str, experiment: str) -> None:
+    """Create a local SQLite store and the experiment under a file lock, so that parallel fits
+    (`make -j sweep`) do not race on the store's migrations or on creating the experiment."""
+    if not uri.startswith("sqlite:///"):
+        return
+    import fcntl
+
+    from mlflow.tracking import MlflowClient
+
+    database = Path(uri[len("sqlite:///"):])
+    database.parent.mkdir(parents=True, exist_ok=True)
+    with open(f"{database}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        client = MlflowClient(uri)
+        if client.get_experiment_by_name(experiment) is None:
+            client.create_experiment(experiment, artifact_location(uri, experiment))
 
 
 def check_reachable(uri: str, timeout: float = 5.0) -> None:

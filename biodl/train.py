@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import sys
 import tempfile
 import logging
 from importlib import import_module
@@ -139,6 +140,8 @@ def trainer_arguments(cfg: Config, task: Task) -> dict:
     (truncated BPTT) clips gradients itself, and Lightning refuses to do it too."""
     arguments = dataclasses.asdict(cfg.trainer)
     arguments["enable_autolog_hparams"] = False  # the flattened config is logged as params
+    if not interactive():  # a log file or CI: EpochSummary's one line per epoch instead
+        arguments["enable_progress_bar"] = False
     if not task.automatic_optimization:
         arguments["gradient_clip_val"] = None
     return arguments
@@ -151,8 +154,16 @@ def checkpoint_callback(cfg: Config, run_id: str) -> ModelCheckpoint:
                            save_last=ckpt.save_last, auto_insert_metric_name=False)
 
 
+def interactive() -> bool:
+    return sys.stdout.isatty()
+
+
 def other_callbacks(cfg: Config, echo) -> list[pl.Callback]:
     callbacks: list[pl.Callback] = [EpochSummary(echo)]
+    if cfg.trainer.enable_progress_bar and interactive():
+        from pytorch_lightning.callbacks import RichProgressBar
+
+        callbacks.append(RichProgressBar(leave=False))
     stop = cfg.callbacks.early_stopping
     if stop.enabled:
         callbacks.append(EarlyStopping(monitor=stop.monitor, mode=stop.mode,
