@@ -23,7 +23,7 @@ from biodl.config import Config, dump_yaml, flatten, to_dict
 from biodl.data.datamodules import build_datamodule
 from biodl.errors import BiodlError
 from biodl.models import build_model, check_model_kwargs, model_arguments
-from biodl.tasks import Task, build_task, model_outputs, task_mode
+from biodl.tasks import ClassificationTask, Task, build_task, model_outputs, task_mode
 
 
 SEQUENCE_TASKS = {"tags": "tagging", "seq2seq": "seq2seq", "lm": "lm"}  # target -> module
@@ -83,7 +83,7 @@ def record_evaluation(trainer: pl.Trainer, task: Task, datamodule, best: Path, l
         folder = Path(tmp)
         evaluation.plot_learning_curves(folder / "learning_curves.png",
                                         tracking.metric_history(logger))
-        if getattr(task, "mode", None) in ("binary", "multiclass"):
+        if isinstance(task, ClassificationTask) and task.mode in ("binary", "multiclass"):
             outputs = trainer.predict(task, dataloaders=datamodule.test_dataloader(),
                                       ckpt_path=str(best))
             probs = torch.cat(outputs).float().numpy()

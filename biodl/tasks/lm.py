@@ -103,9 +103,7 @@ class LanguageModelTask(Task):
         if self.tbptt_steps is not None:
             return self._tbptt_step(tokens)
         loss = self.loss(self(tokens), tokens)
-        self.log("train/loss", loss, on_epoch=True, on_step=False, batch_size=len(tokens))
-        self.log("train/loss_step", loss, on_step=True, on_epoch=False, prog_bar=True,
-                 batch_size=len(tokens))
+        self.log_train_loss(loss, len(tokens), batch_idx)
         return loss + self.l1 * self.l1_norm() if self.l1 else loss
 
     def _tbptt_step(self, tokens: torch.Tensor) -> None:

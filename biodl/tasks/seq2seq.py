@@ -121,9 +121,7 @@ class Seq2SeqTask(Task):
         logits = self(batch["src"], batch["src_lengths"], batch["tgt_in"], self.teacher_forcing)
         loss = self.loss(logits, batch["tgt_out"])
         size = len(batch["src"])
-        self.log("train/loss", loss, on_epoch=True, on_step=False, batch_size=size)
-        self.log("train/loss_step", loss, on_step=True, on_epoch=False, prog_bar=True,
-                 batch_size=size)
+        self.log_train_loss(loss, size, batch_idx)
         if self.l1:
             loss = loss + self.l1 * self.l1_norm()
         return loss

@@ -65,9 +65,7 @@ class TaggingTask(Task):
     def training_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> torch.Tensor:
         loss = self.loss(self(batch["x"], batch["lengths"]), batch["y"])
         size = len(batch["y"])
-        self.log("train/loss", loss, on_epoch=True, on_step=False, batch_size=size)
-        self.log("train/loss_step", loss, on_step=True, on_epoch=False, prog_bar=True,
-                 batch_size=size)
+        self.log_train_loss(loss, size, batch_idx)
         if self.l1:
             loss = loss + self.l1 * self.l1_norm()
         return loss
