@@ -20,6 +20,9 @@ class AugmentConfig:
 
     reverse_complement: bool = False  # each sequence read from either strand with p = 0.5
     shift: int = 0  # shift each sequence by up to this many bases either way
+    substitution: float = 0.0  # each base replaced by a random base with this probability
+    mixup: float = 0.0  # Beta(alpha, alpha) mixing of one-hot pairs and labels; 0: off
+    test_reverse_complement: bool = False  # average predictions over both strands at test
 
 
 @dataclass
@@ -73,6 +76,22 @@ class FastaLabelsData(SequenceData):
     id_column: str = "id"
     label_columns: list[str] = field(default_factory=list)  # default: every other column
     target: Target = "multilabel"
+
+
+@dataclass
+class GenomeData(SequenceData):
+    """Fixed-length windows of a genome FASTA around BED/narrowPeak intervals, read lazily."""
+
+    format: Literal["genome"] = "genome"
+    genome: Optional[Path] = None  # plain FASTA; its .fai index is built when missing
+    # one BED/narrowPeak per label; one file: binary (window in a peak or not), several:
+    # multilabel (one output per file), windows centred on each file's intervals
+    intervals: dict[str, Path] = field(default_factory=dict)
+    window: int = 200
+    negatives: float = 1.0  # negative windows sampled per positive, from the rest of the genome
+    max_n: float = 0.5  # skip sampled negatives with more N than this fraction
+    val_chroms: list[str] = field(default_factory=list)  # held-out chromosomes
+    test_chroms: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -173,9 +192,10 @@ DATA_FORMATS: dict[str, type] = {
     "table": TableData,
     "fasta_labels": FastaLabelsData,
     "images": ImageData,
+    "genome": GenomeData,
     "genbank_tags": GenbankTagsData,
     "pairs": PairsData,
     "lm": LanguageData,
 }
-DataConfig = Union[FastaClassesData, TableData, FastaLabelsData, ImageData, GenbankTagsData,
-                   PairsData, LanguageData]
+DataConfig = Union[FastaClassesData, TableData, FastaLabelsData, ImageData, GenomeData,
+                   GenbankTagsData, PairsData, LanguageData]

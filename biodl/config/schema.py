@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any, Literal, Optional, Union
 
 from biodl.config.data import (DATA_FORMATS, AugmentConfig, DataConfig,  # noqa: F401
-                               FastaClassesData, FastaLabelsData, GenbankTagsData,
+                               FastaClassesData, FastaLabelsData, GenbankTagsData, GenomeData,
                                GroupSplitConfig, ImageAugmentConfig, ImageData, LanguageData,
                                PairsData, SequenceData, SplitConfig, TableData)
 
