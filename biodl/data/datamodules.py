@@ -204,6 +204,10 @@ def build_datamodule(cfg) -> pl.LightningDataModule:
         from biodl.data.image_datamodule import ImageDataModule
 
         return ImageDataModule(cfg)
+    if cfg.format == "genome":
+        from biodl.data.genome_windows import GenomeDataModule
+
+        return GenomeDataModule(cfg)
     from biodl.data.labelled_windows import GenbankTagsDataModule, LanguageDataModule
     from biodl.data.pairs import PairsDataModule
 
