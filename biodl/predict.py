@@ -45,7 +45,7 @@ def predict(checkpoint: Path, inputs: Path, output: Path, batch_size: int = 512,
             writer.writerow(header)
             with torch.inference_mode():
                 for ids, x in batches:
-                    predictions = task.predictions(task(x)).float().numpy()
+                    predictions = task.predictions(task.test_outputs(x)).float().numpy()
                     writer.writerows(to_rows(ids, predictions))
                     count += len(ids)
         os.replace(temporary, output)  # a crash never leaves a half-written output

@@ -122,7 +122,13 @@ def build_task_for(cfg: Config, datamodule) -> Task:
     names = datamodule.class_names or list(getattr(cfg.data, "label_columns", []))
     return build_task(cfg.task, model, mode, names, datamodule.class_counts(), spec,
                       num_examples=len(datamodule.datasets["train"]),
-                      data_spec=datamodule.data_spec())
+                      data_spec=datamodule.data_spec(),
+                      test_reverse_complement=_test_reverse_complement(cfg))
+
+
+def _test_reverse_complement(cfg: Config) -> bool:
+    augment = getattr(cfg.data, "augment", None)
+    return bool(getattr(augment, "test_reverse_complement", False))
 
 
 def model_spec_for(cfg: Config, decided: dict) -> dict:

@@ -213,10 +213,25 @@ def _forget(origins: Origins, key: str) -> None:
 
 def _own_keys(data: dict, fmt: str) -> dict:
     """Drop keys that belong only to other data formats (left by a composed file of another
-    format); keys that no format knows stay, so a typo is still reported."""
-    own = {f.name for f in dataclasses.fields(DATA_FORMATS[fmt])}
-    other = {f.name for cls in DATA_FORMATS.values() for f in dataclasses.fields(cls)} - own
-    return {k: v for k, v in data.items() if k not in other}
+    format), in nested sections too (`augment` differs between sequences and images); keys
+    that no format knows stay, so a typo is still reported."""
+    return _drop_foreign(data, DATA_FORMATS[fmt], [c for c in DATA_FORMATS.values()])
+
+
+def _drop_foreign(data: dict, own: type, others: list[type]) -> dict:
+    own_hints = typing.get_type_hints(own)
+    other_hints = [typing.get_type_hints(c) for c in others if c is not own]
+    kept = {}
+    for key, value in data.items():
+        if key not in own_hints:
+            if any(key in hints for hints in other_hints):
+                continue  # another format's key
+        elif isinstance(value, dict) and dataclasses.is_dataclass(own_hints[key]):
+            nested = [h[key] for h in other_hints
+                      if key in h and dataclasses.is_dataclass(h[key])]
+            value = _drop_foreign(value, own_hints[key], nested)
+        kept[key] = value
+    return kept
 
 
 def _is_value_mapping(key: str) -> bool:

@@ -77,7 +77,9 @@ class SequenceDataModule(pl.LightningDataModule):
         for name, records in splits.items():
             augment = self.cfg.augment if name == "train" else None
             codes = encoding.to_codes(records.seqs, length)
-            self.datasets[name] = SequenceDataset(codes, labels[name], self.table, augment)
+            classes = len(self.class_names) if self.target == "class" else 0
+            self.datasets[name] = SequenceDataset(codes, labels[name], self.table, augment,
+                                                  classes)
             self.split_ids[name] = records.ids
         self._check_leakage()
 

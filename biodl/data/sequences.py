@@ -33,11 +33,12 @@ class SequenceDataset(Dataset):
     """Batches of {"x": (B, 4, L) float32 one-hot, "y": (B,) int64 or (B, K) float32}."""
 
     def __init__(self, codes: np.ndarray, labels: np.ndarray, table: np.ndarray,
-                 augment: AugmentConfig | None = None):
+                 augment: AugmentConfig | None = None, num_classes: int = 0):
         self.codes = codes
         self.labels = torch.as_tensor(labels)
         self.table = table
         self.augment = augment
+        self.num_classes = num_classes  # for mixup's soft labels of class targets
 
     def __len__(self) -> int:
         return len(self.codes)
@@ -48,8 +49,11 @@ class SequenceDataset(Dataset):
         if self.augment is not None:
             seed = int(torch.randint(2**62, ()).item())  # follows the seeded torch RNG
             codes = augment_codes(codes, self.augment, np.random.default_rng(seed))
-        x = encoding.onehot(codes, self.table)
-        return {"x": torch.from_numpy(x), "y": self.labels[torch.from_numpy(index)]}
+        x = torch.from_numpy(encoding.onehot(codes, self.table))
+        y = self.labels[torch.from_numpy(index)]
+        if self.augment is not None and self.augment.mixup > 0:
+            x, y = mixup(x, y, self.augment.mixup, self.num_classes)
+        return {"x": x, "y": y}
 
     def __getitem__(self, index: int) -> dict[str, torch.Tensor]:
         batch = self.__getitems__([index])
@@ -64,8 +68,31 @@ def augment_codes(codes: np.ndarray, cfg: AugmentConfig, rng: np.random.Generato
         codes[flip] = encoding.reverse_complement_codes(codes[flip])
     if cfg.shift:
         codes = encoding.shift_codes(codes, rng.integers(-cfg.shift, cfg.shift + 1, len(codes)))
+    if cfg.substitution:
+        codes = substitute(codes, cfg.substitution, rng)
     return codes
 
+
+_ACGT_CODES = np.frombuffer(b"ACGT", dtype=np.uint8)
+
+
+def substitute(codes: np.ndarray, rate: float, rng: np.random.Generator) -> np.ndarray:
+    """Replace each base (not padding) by a uniformly drawn A/C/G/T with probability `rate`."""
+    hit = (rng.random(codes.shape) < rate) & (codes != encoding.PAD)
+    out = codes.copy()
+    out[hit] = _ACGT_CODES[rng.integers(0, 4, int(hit.sum()))]
+    return out
+
+
+def mixup(x: torch.Tensor, y: torch.Tensor, alpha: float, num_classes: int):
+    """Mix each one-hot sequence with another of the batch, weight ~ Beta(alpha, alpha);
+    labels mix the same way (class labels become (B, C) probabilities)."""
+    lam = torch.distributions.Beta(alpha, alpha).sample((len(x),))  # (B,)
+    partner = torch.randperm(len(x))
+    soft = torch.nn.functional.one_hot(y, num_classes).float() if num_classes else y.float()
+    shape = (-1,) + (1,) * (soft.ndim - 1)
+    mixed_y = lam.view(shape) * soft + (1 - lam.view(shape)) * soft[partner]
+    return lam.view(-1, 1, 1) * x + (1 - lam.view(-1, 1, 1)) * x[partner], mixed_y
 
 def collate(batch: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
     """The batch is already built by `__getitems__`."""

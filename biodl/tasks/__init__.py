@@ -60,10 +60,11 @@ def class_weights(spec: str | list[float], counts: list[int]) -> list[float] | N
 
 def build_task(cfg: TaskConfig, model: torch.nn.Module, mode: str, names: list[str],
                counts: list[int], model_spec: dict, num_examples: int = 0,
-               data_spec: dict | None = None) -> Task:
+               data_spec: dict | None = None, test_reverse_complement: bool = False) -> Task:
     """`names`: class (or output) names; `counts`: training examples per class, or positives
     per label for multilabel out of `num_examples`."""
     common = dict(metrics=cfg.metrics, l1=cfg.l1, model_spec=model_spec, data_spec=data_spec,
+                  test_reverse_complement=test_reverse_complement,
                   optimizer=dataclasses.asdict(cfg.optimizer),
                   scheduler=dataclasses.asdict(cfg.scheduler))
     if mode == "regression":

@@ -22,9 +22,10 @@ class Task(pl.LightningModule):
     kind = "task"
 
     def __init__(self, model: nn.Module, l1: float = 0.0, optimizer: dict | None = None,
-                 scheduler: dict | None = None):
+                 scheduler: dict | None = None, test_reverse_complement: bool = False):
         super().__init__()
         self.model = model
+        self.test_reverse_complement = test_reverse_complement
         self.l1 = l1
         self.optimizer_cfg = optimizer or {"name": "adamw", "lr": 1e-3, "weight_decay": 0.0,
                                            "betas": (0.9, 0.999), "eps": 1e-8}
@@ -85,10 +86,17 @@ class Task(pl.LightningModule):
         self._evaluate(batch, "test", self.test_metrics)
 
     def predict_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> torch.Tensor:
-        return self.predictions(self(batch["x"]))
+        return self.predictions(self.test_outputs(batch["x"]))
+
+    def test_outputs(self, x: torch.Tensor) -> torch.Tensor:
+        """Outputs at test time: with `test_reverse_complement`, the mean of both strands'
+        (one-hot in ACGT order: the reverse complement flips channels and positions)."""
+        if not self.test_reverse_complement:
+            return self(x)
+        return (self(x) + self(x.flip(-2, -1))) / 2
 
     def _evaluate(self, batch: dict[str, torch.Tensor], split: str, metrics) -> None:
-        outputs = self(batch["x"])
+        outputs = self.test_outputs(batch["x"]) if split == "test" else self(batch["x"])
         size = len(batch["y"])
         self.log(f"{split}/loss", self.loss(outputs, batch["y"]), prog_bar=True,
                  batch_size=size, sync_dist=True)

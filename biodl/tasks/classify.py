@@ -35,8 +35,9 @@ class ClassificationTask(Task):
         scheduler: dict | None = None,
         model_spec: dict | None = None,
         data_spec: dict | None = None,
+        test_reverse_complement: bool = False,
     ):
-        super().__init__(model, l1, optimizer, scheduler)
+        super().__init__(model, l1, optimizer, scheduler, test_reverse_complement)
         self.save_hyperparameters(ignore=["model"])
         self.mode = mode
         self.num_classes = num_classes

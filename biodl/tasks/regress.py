@@ -26,9 +26,10 @@ class RegressionTask(Task):
         scheduler: dict | None = None,
         model_spec: dict | None = None,
         data_spec: dict | None = None,
+        test_reverse_complement: bool = False,
         output_names: list[str] | None = None,
     ):
-        super().__init__(model, l1, optimizer, scheduler)
+        super().__init__(model, l1, optimizer, scheduler, test_reverse_complement)
         self.save_hyperparameters(ignore=["model"])
         self.loss_name = loss
         self.num_outputs = num_outputs

@@ -57,3 +57,46 @@ def test_policy_rejection_names_file_record_and_fix(write):
                                                      "data.unknown=error"]).data
     with pytest.raises(BiodlError, match=r"a.fa line 3: record 'b' has base 'N'.*set data.unknown"):
         SequenceDataModule(cfg).setup("fit")
+
+
+def test_substitution_changes_about_the_rate_of_bases_and_never_padding():
+    from biodl.data import encoding
+    from biodl.data.sequences import substitute
+
+    codes = encoding.to_codes([b"A" * 1000, b"C" * 10], 1000)
+    out = substitute(codes, 0.3, np.random.default_rng(0))
+    changed = (out[0] != codes[0]).mean()
+    assert 0.2 < changed < 0.25  # 0.3 x 3/4 (a draw of the same base changes nothing)
+    assert (out[1] == 0).sum() == 990  # padding stays padding
+    assert set(np.unique(out[0]).tolist()) <= set(b"ACGT")
+
+
+def test_mixup_mixes_inputs_and_labels_with_the_same_weight():
+    import torch
+
+    from biodl.data.sequences import mixup
+
+    torch.manual_seed(0)
+    x = torch.stack([torch.zeros(4, 5), torch.ones(4, 5)])
+    y = torch.tensor([0, 1])
+    mixed_x, mixed_y = mixup(x, y, 0.4, num_classes=2)
+    assert mixed_y.shape == (2, 2)
+    assert torch.allclose(mixed_y.sum(dim=1), torch.ones(2))
+    # sample i mixes with a partner: its x value equals its weight on class 1
+    assert torch.allclose(mixed_x[:, 0, 0], mixed_y[:, 1])
+
+
+def test_test_time_reverse_complement_averages_both_strands():
+    import torch
+
+    from biodl.config import TaskConfig
+    from biodl.models.cnn1d import CNN1D
+    from biodl.tasks import build_task
+
+    model = CNN1D(channels=(4,)).eval()
+    task = build_task(TaskConfig(), model, "binary", ["a", "b"], [1, 1], {},
+                      test_reverse_complement=True)
+    x = torch.rand(3, 4, 20)
+    expected = (model(x) + model(x.flip(-2, -1))) / 2
+    assert torch.allclose(task.test_outputs(x), expected)
+    assert torch.allclose(task.test_outputs(x.flip(-2, -1)), expected, atol=1e-6)
