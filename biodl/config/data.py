@@ -34,6 +34,7 @@ class SequenceData:
     lowercase: Literal["upper", "n", "error"] = "upper"  # soft-masked bases
     split: SplitConfig = field(default_factory=SplitConfig)  # used when no split files
     leakage: Literal["warn", "error", "ignore"] = "warn"  # identical sequences train vs test
+    duplicate_ids: Literal["error", "allow"] = "error"  # repeated record ids in one file
     augment: AugmentConfig = field(default_factory=AugmentConfig)
     batch_size: int = 64
     eval_batch_size: Optional[int] = None  # default: batch_size

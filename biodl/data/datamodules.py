@@ -93,7 +93,8 @@ class SequenceDataModule(pl.LightningDataModule):
             if len(cfg.classes) < 2:
                 raise BiodlError("data.classes: give at least two classes, each a FASTA file, "
                                  "e.g. {promoter: prom.fa, background: bg.fa}")
-            records = load_fasta_classes(cfg.classes, cfg.unknown, cfg.lowercase)
+            records = load_fasta_classes(cfg.classes, cfg.unknown, cfg.lowercase,
+                                         unique_ids=cfg.duplicate_ids == "error")
         elif isinstance(cfg, TableData):
             if cfg.train is None:
                 raise BiodlError("data.train: format table needs a train file (and val and "

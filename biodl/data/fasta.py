@@ -55,19 +55,33 @@ def open_bytes(path: Path) -> BinaryIO:
     return handle
 
 
-def read_fasta(path: Path) -> Iterator[Record]:
+def read_fasta(path: Path, unique_ids: bool = True) -> Iterator[Record]:
     """Yield records, checking the format and the characters as it goes.
 
     Raises BiodlError for an empty file, text that is not FASTA, a header without a sequence,
-    a character that is not an IUPAC nucleotide code, and an id seen twice. Records are
+    a character that is not an IUPAC nucleotide code, and (with `unique_ids`) an id seen
+    twice. Records are
     checked a block (about 8 MB) at a time, so an error stops the reading before any record
     of its block is yielded.
     """
-    return chain.from_iterable(_record_lists(Path(path)))
+    return chain.from_iterable(_record_lists(Path(path), unique_ids))
 
 
-def _record_lists(path: Path) -> Iterator[list[Record]]:
-    seen: dict[str, int] = {}
+class _Seen(dict):
+    """The ids read so far (id -> first line); with `unique` False, repeats are accepted."""
+
+    def __init__(self, unique: bool):
+        super().__init__()
+        self.unique = unique
+
+    def clashes(self, block_ids: dict[str, int], count: int) -> bool:
+        if not self.unique:
+            return False
+        return len(block_ids) != count or not self.keys().isdisjoint(block_ids)
+
+
+def _record_lists(path: Path, unique: bool) -> Iterator[list[Record]]:
+    seen = _Seen(unique)
     line = 1
     with open_bytes(path) as handle:
         for block in read_blocks(handle, BLOCK_BYTES):
@@ -110,7 +124,7 @@ def _skip_preamble(path: Path, block: bytes) -> tuple[bytes, int]:
     return block[start:], block.count(b"\n", 0, start) + 1
 
 
-def _parse_block(path: Path, block: bytes, line: int, seen: dict) -> tuple[list[Record], int]:
+def _parse_block(path: Path, block: bytes, line: int, seen: _Seen) -> tuple[list[Record], int]:
     """The records of one block (it starts with '>') and the line number after it.
 
     Newlines go in one `translate` of the whole block; numpy finds the header lines, and the
@@ -157,7 +171,7 @@ def _ids(headers: list[bytes]) -> list[str]:
     return [h.partition(" ")[0] for h in text.decode("ascii", errors="replace").split("\n")]
 
 
-def _block_is_clean(ids: list[str], seqs: list[bytes], lines: list[int], seen: dict,
+def _block_is_clean(ids: list[str], seqs: list[bytes], lines: list[int], seen: _Seen,
                     stripped: bytes, headers: list[bytes]) -> bool:
     """All ids present and new, all sequences present and made of IUPAC codes; if so, the ids
     join `seen`.
@@ -166,8 +180,7 @@ def _block_is_clean(ids: list[str], seqs: list[bytes], lines: list[int], seen: d
     be exactly what it leaves of its headers and their '>'.
     """
     block_ids = dict(zip(ids, lines))
-    if not (all(ids) and all(seqs) and len(block_ids) == len(ids)
-            and seen.keys().isdisjoint(block_ids)):
+    if not (all(ids) and all(seqs)) or seen.clashes(block_ids, len(ids)):
         return False
     left = b">".join(headers).translate(None, VALID_BASES)
     if stripped.translate(None, VALID_BASES) != b">" + left:
@@ -176,7 +189,7 @@ def _block_is_clean(ids: list[str], seqs: list[bytes], lines: list[int], seen: d
     return True
 
 
-def _parse_slowly(path: Path, block: bytes, line: int, seen: dict) -> Iterator[Record]:
+def _parse_slowly(path: Path, block: bytes, line: int, seen: _Seen) -> Iterator[Record]:
     for index, part in enumerate(block.split(b"\n>")):
         header, _, body = part.partition(b"\n")
         yield _finish(path, header[index == 0:], line, _checked_lines(path, body, line + 1), seen)
@@ -195,7 +208,7 @@ def _checked_lines(path: Path, body: bytes, first: int) -> bytes:
     return b"".join(lines)
 
 
-def _finish(path: Path, header: bytes, line: int, seq: bytes, seen: dict) -> Record:
+def _finish(path: Path, header: bytes, line: int, seq: bytes, seen: _Seen) -> Record:
     name = header.split(None, 1)
     if not name:
         raise BiodlError(f"{path} line {line}: header '>' has no id; write an id after '>'")
@@ -203,10 +216,11 @@ def _finish(path: Path, header: bytes, line: int, seq: bytes, seen: dict) -> Rec
     if not seq:
         raise BiodlError(f"{path} line {line}: record '{rid}' has a header but no sequence; "
                          "remove the record or add its sequence")
-    if rid in seen:
+    if seen.unique and rid in seen:
         raise BiodlError(f"{path} line {line}: duplicate id '{rid}' (first at line {seen[rid]}); "
-                         "ids must be unique within a file")
-    seen[rid] = line
+                         "ids must be unique within a file (or set data.duplicate_ids=allow "
+                         "where ids are only names)")
+    seen.setdefault(rid, line)
     return Record(rid, seq, line)
 
 

@@ -99,11 +99,12 @@ def collate(batch: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
     return batch
 
 
-def load_fasta_classes(files: dict[str, Path], unknown: str, lowercase: str) -> Records:
+def load_fasta_classes(files: dict[str, Path], unknown: str, lowercase: str,
+                       unique_ids: bool = True) -> Records:
     """One FASTA per class; the label of each record is its class name."""
     records = Records([], [], [])
     for name, path in files.items():
-        for record in read_fasta(path):
+        for record in read_fasta(path, unique_ids):
             check_bases(record.seq, f"{path} line {record.line}: record '{record.id}'",
                         unknown, lowercase)
             records.seqs.append(record.seq)

@@ -67,3 +67,8 @@ def test_trailing_spaces_and_a_lone_carriage_return(write):
     assert next(read_fasta(write("x.fa", ">a\nAC  \nGT\n"))).seq == b"ACGT"
     with pytest.raises(BiodlError, match=r"line 2 column 2: character '\\r'"):
         list(read_fasta(write("y.fa", ">a\nA\rC\n")))
+
+
+def test_repeated_ids_can_be_allowed(write):
+    path = write("x.fa", ">a\nAC\n>a\nGT\n")
+    assert [r.seq for r in read_fasta(path, unique_ids=False)] == [b"AC", b"GT"]
