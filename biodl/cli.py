@@ -77,6 +77,8 @@ def fit(pipeline: Optional[str] = typer.Argument(
     from biodl.train import fit as run_fit  # after the config is known to be valid
 
     result = run_fit(cfg, echo=typer.echo, resume=resume, register=register)
+    if result.run_id is None:  # a DDP worker process: rank 0 reports
+        return
     typer.echo("test metrics (best checkpoint):")
     for name, value in sorted(result.test_metrics.items()):
         typer.echo(f"  {name:<14} {value:.4f}")

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytorch_lightning as pl
 import torch
 from pytorch_lightning.callbacks import EarlyStopping, ModelCheckpoint
+from pytorch_lightning.utilities import rank_zero_only
 
 from biodl import evaluation, tracking
 from biodl.callbacks import EpochSummary
@@ -55,10 +56,11 @@ def fit(cfg: Config, echo=print, resume: str | None = None,
     task = build_task_for(cfg, datamodule)
 
     logger = tracking.make_logger(cfg.tracking, run_id=resume)
-    if not resume:
+    if not resume and is_rank_zero():  # under DDP only rank 0 records; others get a no-op
         tracking.record_run_start(logger, flatten(to_dict(cfg)), dump_yaml(cfg),
                                   datamodule.input_files)
-    checkpoint = checkpoint_callback(cfg, logger.run_id)
+    # other DDP ranks have no run id; ModelCheckpoint broadcasts rank 0's folder at setup
+    checkpoint = checkpoint_callback(cfg, logger.run_id or "not-rank-zero")
     trainer = pl.Trainer(**trainer_arguments(cfg, task), logger=logger,
                          callbacks=[checkpoint, *other_callbacks(cfg, echo)],
                          default_root_dir=str(cfg.callbacks.checkpoint.dir))
@@ -66,27 +68,31 @@ def fit(cfg: Config, echo=print, resume: str | None = None,
         trainer.fit(task, datamodule=datamodule, ckpt_path=str(last) if last else None)
         best = Path(checkpoint.best_model_path or checkpoint.last_model_path)
         results = trainer.test(task, datamodule=datamodule, ckpt_path=str(best), verbose=False)
-        record_evaluation(trainer, task, datamodule, best, logger)
-        if cfg.tracking.log_checkpoint or register:
-            tracking.log_artifact(logger, best, "checkpoints")
-        if register:
-            version = tracking.register_model(logger, register)
-            echo(f"registered as models:/{register}/{version}")
+        if is_rank_zero():
+            record_evaluation(task, datamodule, logger)
+            if cfg.tracking.log_checkpoint or register:
+                tracking.log_artifact(logger, best, "checkpoints")
+            if register:
+                version = tracking.register_model(logger, register)
+                echo(f"registered as models:/{register}/{version}")
     metrics = {k: float(v) for k, v in (results[0] if results else {}).items()}
     return FitResult(logger.run_id, metrics, best, time.perf_counter() - started)
 
 
-def record_evaluation(trainer: pl.Trainer, task: Task, datamodule, best: Path, logger) -> None:
+def is_rank_zero() -> bool:
+    return rank_zero_only.rank == 0
+
+
+def record_evaluation(task: Task, datamodule, logger) -> None:
     """Learning curves for every run; for classifiers also the test predictions, ROC and PR
-    curves, the confusion matrix and per-class precision/recall/F1 (as `evaluation/`)."""
+    curves, the confusion matrix and per-class precision/recall/F1 (as `evaluation/`).
+    Runs on rank 0 alone, with the best weights that `trainer.test` loaded."""
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         evaluation.plot_learning_curves(folder / "learning_curves.png",
                                         tracking.metric_history(logger))
         if isinstance(task, ClassificationTask) and task.mode in ("binary", "multiclass"):
-            outputs = trainer.predict(task, dataloaders=datamodule.test_dataloader(),
-                                      ckpt_path=str(best))
-            probs = torch.cat(outputs).float().numpy()
+            probs = predict_loader(task, datamodule.test_dataloader()).float().numpy()
             labels = datamodule.datasets["test"].labels.numpy()
             names = datamodule.class_names
             evaluation.write_predictions(folder / "test_predictions.csv",
@@ -96,6 +102,15 @@ def record_evaluation(trainer: pl.Trainer, task: Task, datamodule, best: Path, l
             table = evaluation.per_class_table(labels, probs, names)
             (folder / "per_class.json").write_text(json.dumps(table, indent=2))
         tracking.log_artifacts(logger, folder, "evaluation")
+
+
+@torch.inference_mode()
+def predict_loader(task: Task, loader) -> torch.Tensor:
+    """Predictions over a whole loader in this process (no Trainer, no collectives)."""
+    task.eval()
+    device = next(task.parameters()).device
+    return torch.cat([task.predictions(task.test_outputs(batch["x"].to(device))).cpu()
+                      for batch in loader])
 
 
 def resume_checkpoint(cfg: Config, run_id: str) -> Path:

@@ -78,6 +78,9 @@ class Task(pl.LightningModule):
         if not self._trainer or self.trainer.is_last_batch:
             self.log("train/loss", self._loss_sum / self._loss_count, on_step=False,
                      on_epoch=True, batch_size=1, sync_dist=True)
+            # examples this process trained on this epoch: under DDP, rank 0's share
+            self.log("train/examples", float(self._loss_count), on_step=False, on_epoch=True,
+                     batch_size=1)
 
     def validation_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> None:
         self._evaluate(batch, "val", self.val_metrics)
