@@ -35,6 +35,8 @@ def fails_cleanly(command: Callable) -> Callable:
     def wrapper(*args, **kwargs):
         try:
             return command(*args, **kwargs)
+        except BrokenPipeError:  # output piped into `head`
+            raise typer.Exit(0) from None
         except (BiodlError, OSError) as error:
             _fail(str(error) if isinstance(error, BiodlError) else _os_message(error), 2)
         except KeyboardInterrupt:
@@ -100,10 +102,51 @@ def _fit_config(pipeline: Optional[str], overrides: list[str], run_id: Optional[
     return load_config(pipeline, overrides)
 
 
+SOURCE = typer.Argument(..., help="A .ckpt file, an MLflow run id, or models:/NAME/VERSION.")
+
+
 @app.command()
 @fails_cleanly
-def predict(source: str = typer.Argument(..., help="A .ckpt file, an MLflow run id, or "
-                                                   "models:/NAME/VERSION."),
+def test(source: str = SOURCE, overrides: Optional[List[str]] = SET) -> None:
+    """Metrics of a trained model on its pipeline's test split (or other data via --set)."""
+    _evaluate(source, overrides or [], "test")
+
+
+@app.command()
+@fails_cleanly
+def validate(source: str = SOURCE, overrides: Optional[List[str]] = SET) -> None:
+    """Metrics of a trained model on its pipeline's validation split."""
+    _evaluate(source, overrides or [], "val")
+
+
+def _evaluate(source: str, overrides: list[str], split: str) -> None:
+    import torch
+
+    from biodl.config import config_from_yaml
+    from biodl.train import evaluate
+
+    checkpoint = _checkpoint(source)
+    recorded = torch.load(checkpoint, map_location="cpu", weights_only=True).get("biodl_config")
+    if recorded is None:
+        raise BiodlError(f"{checkpoint}: holds no biodl config (written before biodl 0.1?); "
+                         "give the run id instead")
+    metrics = evaluate(config_from_yaml(recorded, overrides, f"{checkpoint} config"),
+                       checkpoint, split)
+    for name, value in sorted(metrics.items()):
+        typer.echo(f"  {name:<14} {value:.4f}")
+
+
+def _checkpoint(source: str) -> Path:
+    if Path(source).is_file():
+        return Path(source)
+    from biodl.tracking import fetch_checkpoint
+
+    return fetch_checkpoint(source)
+
+
+@app.command()
+@fails_cleanly
+def predict(source: str = SOURCE,
             inputs: Path = typer.Argument(..., help="FASTA, CSV/TSV with a sequence column, "
                                                     "an image folder or an image manifest."),
             output: Path = typer.Option(Path("predictions.csv"), "--output", "-o"),
@@ -112,12 +155,7 @@ def predict(source: str = typer.Argument(..., help="A .ckpt file, an MLflow run 
     """Apply a trained model to new data: a CSV of ids, class probabilities and labels."""
     from biodl.predict import predict as run_predict
 
-    checkpoint = Path(source) if Path(source).is_file() else None
-    if checkpoint is None:
-        from biodl.tracking import fetch_checkpoint
-
-        checkpoint = fetch_checkpoint(source)
-    count = run_predict(checkpoint, inputs, output, batch_size, force)
+    count = run_predict(_checkpoint(source), inputs, output, batch_size, force)
     typer.echo(f"{count} predictions written to {output}")
 
 

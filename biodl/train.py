@@ -24,7 +24,8 @@ from biodl.config import Config, dump_yaml, flatten, to_dict
 from biodl.data.datamodules import build_datamodule
 from biodl.errors import BiodlError
 from biodl.models import build_model, check_model_kwargs, model_arguments
-from biodl.tasks import ClassificationTask, Task, build_task, model_outputs, task_mode
+from biodl.tasks import (ClassificationTask, Task, build_task, load_task, model_outputs,
+                         task_mode)
 
 
 SEQUENCE_TASKS = {"tags": "tagging", "seq2seq": "seq2seq", "lm": "lm"}  # target -> module
@@ -62,7 +63,8 @@ def fit(cfg: Config, echo=print, resume: str | None = None,
     # other DDP ranks have no run id; ModelCheckpoint broadcasts rank 0's folder at setup
     checkpoint = checkpoint_callback(cfg, logger.run_id or "not-rank-zero")
     trainer = pl.Trainer(**trainer_arguments(cfg, task), logger=logger,
-                         callbacks=[checkpoint, *other_callbacks(cfg, echo)],
+                         callbacks=[checkpoint, ConfigInCheckpoint(dump_yaml(cfg)),
+                                    *other_callbacks(cfg, echo)],
                          default_root_dir=str(cfg.callbacks.checkpoint.dir))
     with tracking.run_outcome(logger):
         trainer.fit(task, datamodule=datamodule, ckpt_path=str(last) if last else None)
@@ -119,6 +121,29 @@ def resume_checkpoint(cfg: Config, run_id: str) -> Path:
         raise BiodlError(f"run {run_id}: no checkpoint to resume from at {last} (it is written "
                          "after each epoch); start a new fit instead")
     return last
+
+
+def evaluate(cfg: Config, checkpoint: Path, split: str = "test") -> dict[str, float]:
+    """Metrics of a checkpoint on a split of the config's data, without recording a run."""
+    _quiet_lightning()
+    datamodule = build_datamodule(cfg.data)
+    datamodule.setup("fit")
+    task = load_task(checkpoint)
+    trainer = pl.Trainer(**{**trainer_arguments(cfg, task), "devices": 1, "num_nodes": 1,
+                            "strategy": "auto"}, logger=False, callbacks=[])
+    run = trainer.test if split == "test" else trainer.validate
+    results = run(task, datamodule=datamodule, verbose=False)
+    return {k: float(v) for k, v in (results[0] if results else {}).items()}
+
+
+class ConfigInCheckpoint(pl.Callback):
+    """The resolved config travels inside every checkpoint, for `biodl test CKPT`."""
+
+    def __init__(self, config_yaml: str):
+        self.config_yaml = config_yaml
+
+    def on_save_checkpoint(self, trainer, module, checkpoint: dict) -> None:
+        checkpoint["biodl_config"] = self.config_yaml
 
 
 def build_task_for(cfg: Config, datamodule) -> Task:

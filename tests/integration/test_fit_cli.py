@@ -113,3 +113,18 @@ def test_runs_table_shows_differing_params_and_sorts(fitted):
     losses = [float(line.split(",")[-1]) for line in lines[1:]]
     assert losses == sorted(losses)
     assert {line.split(",")[3] for line in lines[1:]} == {"0.2", "0.5"}
+
+
+def test_test_command_reproduces_the_fit_metrics_from_run_id_and_checkpoint(fitted):
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        monkeypatch.chdir(fitted.folder)
+        monkeypatch.setenv("MLFLOW_TRACKING_URI", fitted.client.tracking_uri)
+        monkeypatch.setenv("BIODL_CACHE", str(fitted.folder / "cache"))
+        by_run = runner.invoke(app, ["test", fitted.run.info.run_id])
+        ckpt = fitted.folder / "biodl_runs" / fitted.run.info.run_id / "best.ckpt"
+        by_ckpt = runner.invoke(app, ["validate", str(ckpt)])
+    assert by_run.exit_code == 0, by_run.output
+    printed = dict(line.split() for line in by_run.output.strip().splitlines())
+    fit_lines = fitted.output.split("test metrics (best checkpoint):")[1].splitlines()[1:9]
+    assert printed == dict(line.split() for line in fit_lines)
+    assert by_ckpt.exit_code == 0 and "val/auroc" in by_ckpt.output

@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 from biodl.data import genome as G
+from biodl.data import intervals as I
 from biodl.errors import BiodlError
 
 # chr1: header 11 bytes, 12 bases in lines of 5 (+newline); chr2 starts at byte 11+6+6+3 = 26,
@@ -104,11 +105,11 @@ def test_fetch_codes_and_pickling(genome):
 def test_read_bed_and_narrowpeak(write, genome):
     path = write("p.bed", "track name=x\n# comment\nchr1\t2\t6\n"
                           "chr2\t0\t6\tpeak1\t17\t+\t5.1\t3.2\t1.1\t4\n")
-    assert G.read_intervals(path, genome) == [
-        G.Interval("chr1", 2, 6),
-        G.Interval("chr2", 0, 6, "peak1", 17.0, "+", 4),
+    assert I.read_intervals(path, genome) == [
+        I.Interval("chr1", 2, 6),
+        I.Interval("chr2", 0, 6, "peak1", 17.0, "+", 4),
     ]
-    assert [i.centre for i in G.read_intervals(path)] == [4, 4]
+    assert [i.centre for i in I.read_intervals(path)] == [4, 4]
 
 
 @pytest.mark.parametrize("text, message", [
@@ -121,29 +122,46 @@ def test_read_bed_and_narrowpeak(write, genome):
 def test_bad_bed_lines_name_file_and_line(write, genome, text, message):
     path = write("p.bed", text)
     with pytest.raises(BiodlError, match=message.replace("(", r"\(").replace(")", r"\)")):
-        G.read_intervals(path, genome)
+        I.read_intervals(path, genome)
 
 
 def test_centred_windows_and_negatives(write, tmp_path, monkeypatch):
     monkeypatch.setenv("BIODL_CACHE", str(tmp_path / "cache"))
     seq = "ACGT" * 250
     genome = G.Genome(write("n.fa", f">c1\n{seq}\n>c2\n{seq}\n>allN\n{'N' * 1000}\n"))
-    positives = G.centred_windows([G.Interval("c1", 100, 120), G.Interval("c2", 0, 10, summit=2)],
+    positives = I.centred_windows([I.Interval("c1", 100, 120), I.Interval("c2", 0, 10, summit=2)],
                                   50)
     assert positives == [G.Window("c1", 85, 135), G.Window("c2", -23, 27)]
-    negatives = G.sample_negatives(genome, 40, 50, positives, seed=1)
-    assert negatives == G.sample_negatives(genome, 40, 50, positives, seed=1)
+    negatives = I.sample_negatives(genome, 40, 50, positives, seed=1)
+    assert negatives == I.sample_negatives(genome, 40, 50, positives, seed=1)
     assert len(set(negatives)) == 40
     for chrom, start, end in negatives:
         assert chrom != "allN" and end - start == 50
         assert not any(c == chrom and start < e and s < end for c, s, e in positives)
     with pytest.raises(BiodlError, match="found only 0 of 1 negative windows"):
-        G.sample_negatives(genome, 1, 50, [], chroms=["allN"])
+        I.sample_negatives(genome, 1, 50, [], chroms=["allN"])
 
 
 def test_split_by_chromosome_holds_out_whole_chromosomes():
     windows = [G.Window(c, 0, 5) for c in ("c1", "c2", "c1", "c3")]
-    split = G.split_by_chromosome(windows, val=("c2",), test=("c3",))
+    split = I.split_by_chromosome(windows, val=("c2",), test=("c3",))
     assert {k: v.tolist() for k, v in split.items()} == {"train": [0, 2], "val": [1], "test": [3]}
     with pytest.raises(BiodlError, match=r"test chromosomes \['c9'\] have no windows"):
-        G.split_by_chromosome(windows, test=("c9",))
+        I.split_by_chromosome(windows, test=("c9",))
+
+
+def test_a_window_longer_than_the_chromosome_names_the_line(write, genome):
+    path = write("p.bed", "chr1\t2\t6\nchr2\t0\t6\n")
+    assert len(I.read_intervals(path, genome, window=6)) == 2
+    with pytest.raises(BiodlError, match=r"p.bed line 2: a 8-bp window does not fit in chr2"):
+        I.read_intervals(path, genome, window=8)
+
+
+def test_overlap_mask_matches_a_per_window_check():
+    intervals = [I.Interval("a", 10, 20), I.Interval("a", 15, 30), I.Interval("b", 5, 5)]
+    chroms = ["a", "b", "c"]
+    index = np.array([0, 0, 0, 1, 1, 2, 0])
+    starts = np.array([0, 25, 30, 0, 5, 0, -5])
+    ends = starts + 6
+    mask = I.overlap_mask(intervals, chroms, index, starts, ends)
+    assert mask.tolist() == [False, True, False, True, False, False, False]
