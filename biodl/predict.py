@@ -36,23 +36,32 @@ def predict(checkpoint: Path, inputs: Path, output: Path, batch_size: int = 512,
     spec = task.hparams.get("data_spec") or {}
     batches = (image_batches(inputs, spec, batch_size) if spec.get("kind") == "images"
                else sequence_batches(inputs, spec, batch_size))
-    header, to_rows = output_columns(task, spec)
+    header, rows = scored_rows(task, spec, batches)
     handle, temporary = tempfile.mkstemp(dir=output.parent or ".", suffix=".partial")
     count = 0
     try:
         with os.fdopen(handle, "w", newline="") as out:
             writer = csv.writer(out)
             writer.writerow(header)
-            with torch.inference_mode():
-                for ids, x in batches:
-                    predictions = task.predictions(task.test_outputs(x)).float().numpy()
-                    writer.writerows(to_rows(ids, predictions))
-                    count += len(ids)
+            for row in rows:
+                writer.writerow(row)
+                count += 1
         os.replace(temporary, output)  # a crash never leaves a half-written output
     finally:
         if os.path.exists(temporary):
             os.remove(temporary)
     return count
+
+
+def scored_rows(task: Task, spec: dict, batches: Iterator[Batch]):
+    """The output header and a lazy stream of rows (id, probabilities..., predicted)."""
+    header, to_rows = output_columns(task, spec)
+
+    def rows():
+        with torch.inference_mode():
+            for ids, x in batches:
+                yield from to_rows(ids, task.predictions(task.test_outputs(x)).float().numpy())
+    return header, rows()
 
 
 def output_columns(task: Task, spec: dict):
@@ -77,11 +86,16 @@ def output_columns(task: Task, spec: dict):
 
 def sequence_batches(path: Path, spec: dict, batch_size: int) -> Iterator[Batch]:
     """One-hot batches from a FASTA or a CSV/TSV with a `sequence` (and optional `id`) column."""
+    return encoded_batches(_sequence_records(path), spec, batch_size)
+
+
+def encoded_batches(records, spec: dict, batch_size: int) -> Iterator[Batch]:
+    """(id, sequence bytes, where) records -> one-hot batches prepared as in training."""
     length, unknown, lowercase = spec["length"], spec["unknown"], spec["lowercase"]
     table = encoding.onehot_table(unknown, lowercase)
     ids: list[str] = []
     seqs: list[bytes] = []
-    for rid, seq, where in _sequence_records(path):
+    for rid, seq, where in records:
         check_bases(seq, where, unknown, lowercase)
         ids.append(rid)
         seqs.append(seq)
@@ -114,9 +128,15 @@ def _is_fasta(path: Path) -> bool:
 
 def image_batches(path: Path, spec: dict, batch_size: int) -> Iterator[Batch]:
     """Normalised image batches from a folder (searched recursively) or a CSV with `path`."""
-    from biodl.data.images import IMAGE_SUFFIXES, SCALES, ImageList, decode_images
+    from biodl.data.images import IMAGE_SUFFIXES
 
-    files = _image_files(path, IMAGE_SUFFIXES)
+    return image_list_batches(_image_files(path, IMAGE_SUFFIXES), spec, batch_size)
+
+
+def image_list_batches(files: list[Path], spec: dict, batch_size: int) -> Iterator[Batch]:
+    """Normalised batches of the given image files, prepared as in training."""
+    from biodl.data.images import SCALES, ImageList, decode_images
+
     stats = spec.get("norm_stats") if spec.get("normalize") else None
     for start in range(0, len(files), batch_size):
         chunk = files[start:start + batch_size]

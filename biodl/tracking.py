@@ -112,15 +112,28 @@ def fetch_checkpoint(source: str, uri: str | None = None) -> Path:
                          "models:/NAME/VERSION") from None
 
 
-def register_model(logger: MLFlowLogger, name: str) -> str:
-    """Register the run's best checkpoint in the model registry; returns the new version."""
-    client, run_id = logger.experiment, logger.run_id
-    try:
-        client.create_registered_model(name)
-    except Exception:  # already registered: add a version
-        pass
-    version = client.create_model_version(name, f"runs:/{run_id}/checkpoints", run_id=run_id)
-    return str(version.version)
+def log_model(logger: MLFlowLogger, checkpoint: Path, kind: str, output_header: list[str],
+              register: str | None = None) -> str | None:
+    """Log the best checkpoint as an MLflow pyfunc model with its signature (input columns ->
+    output columns) and, with `register`, register it; returns the new version or None."""
+    import mlflow
+    import pandas as pd
+    from mlflow.models import infer_signature
+
+    from biodl.pyfunc import IMAGE_EXAMPLE, SEQUENCE_EXAMPLE, BiodlModel
+
+    example = IMAGE_EXAMPLE if kind == "images" else SEQUENCE_EXAMPLE
+    output = pd.DataFrame([[("x" if c in ("id", "predicted") else 0.5) for c in output_header]],
+                          columns=output_header)
+    mlflow.set_tracking_uri(logger._tracking_uri)
+    with mlflow.start_run(run_id=logger.run_id):
+        info = mlflow.pyfunc.log_model(name="model", python_model=BiodlModel(),
+                                       artifacts={"checkpoint": str(checkpoint)},
+                                       signature=infer_signature(example, output),
+                                       pip_requirements=["biodl"])
+    if not register:
+        return None
+    return str(mlflow.register_model(info.model_uri, register).version)
 
 
 def list_runs(experiment: str, uri: str | None = None) -> list[dict]:

@@ -74,9 +74,7 @@ def fit(cfg: Config, echo=print, resume: str | None = None,
             record_evaluation(task, datamodule, logger)
             if cfg.tracking.log_checkpoint or register:
                 tracking.log_artifact(logger, best, "checkpoints")
-            if register:
-                version = tracking.register_model(logger, register)
-                echo(f"registered as models:/{register}/{version}")
+            record_model(task, datamodule, logger, best, register, echo)
     metrics = {k: float(v) for k, v in (results[0] if results else {}).items()}
     return FitResult(logger.run_id, metrics, best, time.perf_counter() - started)
 
@@ -104,6 +102,20 @@ def record_evaluation(task: Task, datamodule, logger) -> None:
             table = evaluation.per_class_table(labels, probs, names)
             (folder / "per_class.json").write_text(json.dumps(table, indent=2))
         tracking.log_artifacts(logger, folder, "evaluation")
+
+
+def record_model(task: Task, datamodule, logger, best: Path, register: str | None,
+                 echo) -> None:
+    """The pyfunc model with its signature, for models `biodl predict` can apply."""
+    spec = task.hparams.get("data_spec") if isinstance(task.hparams, dict) else None
+    if not spec:  # tagging, seq2seq and LM tasks have no predict path yet
+        return
+    from biodl.predict import output_columns
+
+    header, _ = output_columns(task, spec)
+    version = tracking.log_model(logger, best, spec["kind"], header, register)
+    if version:
+        echo(f"registered as models:/{register}/{version}")
 
 
 @torch.inference_mode()

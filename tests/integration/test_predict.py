@@ -74,3 +74,18 @@ def test_bad_input_names_the_record(trained, write):
     assert result.exit_code == 2
     assert "bad.fa line 4 column 3: character 'X'" in result.output
     assert not (folder / "bad.csv").exists()
+
+
+def test_registered_model_is_a_pyfunc_with_a_signature(trained):
+    import mlflow
+    import pandas as pd
+
+    folder, run_id, _ = trained
+    model = mlflow.pyfunc.load_model("models:/tiny_cnn/1")
+    signature = model.metadata.signature
+    assert signature.inputs.input_names() == ["id", "sequence"]
+    assert signature.outputs.input_names() == ["id", "p_non_promoter", "p_promoter",
+                                               "predicted"]
+    frame = model.predict(pd.DataFrame({"id": ["x"], "sequence": ["ACGT" * 20]}))
+    assert list(frame.columns) == signature.outputs.input_names()
+    assert frame["p_promoter"].iloc[0] + frame["p_non_promoter"].iloc[0] == pytest.approx(1)
