@@ -3,6 +3,9 @@
 #   make test                     the fast test suite
 #   make fit PIPELINE=... SET="trainer.max_epochs=5 task.optimizer.lr=3e-4"
 #   make ui                       MLflow UI on ./mlruns.db
+#   make -j4 sweep PIPELINE=... GRID="task.optimizer.lr=1e-3,3e-4 model.dropout=0.1,0.3"
+#   make report PIPELINE=...      the comparison table of the pipeline's runs
+#   make slurm PIPELINE=... NODES=2 GPUS=4 [SET=...]   render and submit an sbatch job
 # On a GPU cluster, pick the torch build with TORCH / TORCH_INDEX, e.g.
 #   make install TORCH_INDEX=https://download.pytorch.org/whl/cu126
 PYTHON      ?= python3
@@ -12,10 +15,16 @@ TORCH_INDEX ?=
 PIPELINE    ?= pipelines/ecoli_promoters
 SET         ?=
 PORT        ?= 5000
+GRID        ?=
+SORT        ?=
+NODES       ?= 1
+GPUS        ?= 1
+TASKS       ?= 1
+TIME        ?= 24:00:00
 BIN         := $(VENV)/bin
 STAMP       := $(VENV)/.installed
 
-.PHONY: install run fit test test-slow ui bench clean
+.PHONY: install run fit test test-slow ui bench sweep sweep-runs report slurm clean
 .DEFAULT_GOAL := run
 
 install: $(STAMP)
@@ -39,6 +48,27 @@ test-slow: install
 
 ui: install
 	$(BIN)/biodl ui --port $(PORT)
+
+# each combination of GRID is one run (one MLflow run, same experiment); `make -j N` runs
+# N at once (the sub-make shares the job slots)
+sweep: install
+	@mkdir -p .sweep
+	$(BIN)/python -m biodl.sweep "$(GRID)" > .sweep/plan
+	@echo "sweep: $$(wc -l < .sweep/plan) runs of $(PIPELINE)"
+	@$(MAKE) --no-print-directory sweep-runs RUNS="$$(seq -s ' ' 1 $$(wc -l < .sweep/plan))"
+
+sweep-runs: $(addprefix .sweep/run-,$(RUNS))
+
+.sweep/run-%: .sweep/plan
+	eval $(BIN)/biodl fit $(PIPELINE) $$(sed -n '$*p' .sweep/plan) $(foreach s,$(SET),--set $(s)) > .sweep/run-$*.log 2>&1 \
+		&& tail -1 .sweep/run-$*.log || (tail -3 .sweep/run-$*.log; exit 1)
+
+report: install
+	$(BIN)/biodl runs $(PIPELINE) $(if $(SORT),--sort $(SORT))
+
+slurm: install
+	$(BIN)/python -m biodl.slurm $(PIPELINE) --nodes $(NODES) --gpus $(GPUS) --tasks $(TASKS) \
+		--time $(TIME) $(foreach s,$(SET),--set $(s)) --submit
 
 bench: install
 	$(BIN)/python benchmarks/train_throughput.py

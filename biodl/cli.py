@@ -161,7 +161,8 @@ def predict(source: str = SOURCE,
 
 @app.command()
 @fails_cleanly
-def runs(experiment: str = typer.Argument(..., help="The MLflow experiment (tracking.experiment)."),
+def runs(experiment: str = typer.Argument(..., help="An MLflow experiment, or a pipeline (its "
+                                                    "tracking.experiment)."),
          sort: Optional[str] = typer.Option(None, help="Sort by this metric, e.g. test/auroc "
                                                        "(losses ascending, others descending)."),
          metric: Optional[List[str]] = typer.Option(None, "--metric", "-m",
@@ -172,8 +173,19 @@ def runs(experiment: str = typer.Argument(..., help="The MLflow experiment (trac
     from biodl.runs import as_text, comparison
     from biodl.tracking import list_runs
 
-    header, rows = comparison(list_runs(experiment), sort, metric or None)
+    header, rows = comparison(list_runs(_experiment_of(experiment)), sort, metric or None)
     typer.echo(to_csv(header, rows) if as_csv else as_text(header, rows), nl=not as_csv)
+
+
+def _experiment_of(name: str) -> str:
+    """A pipeline's experiment when `name` is a pipeline, else `name` itself."""
+    from biodl.config import find_pipeline, load_config
+
+    try:
+        find_pipeline(name)
+    except BiodlError:
+        return name
+    return load_config(name).tracking.experiment
 
 
 @config_app.command("show")

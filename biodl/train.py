@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import sys
 import tempfile
 import logging
@@ -60,12 +61,14 @@ def fit(cfg: Config, echo=print, resume: str | None = None,
     if not resume and is_rank_zero():  # under DDP only rank 0 records; others get a no-op
         tracking.record_run_start(logger, flatten(to_dict(cfg)), dump_yaml(cfg),
                                   datamodule.input_files)
+        note_run_id(logger.run_id)
     # other DDP ranks have no run id; ModelCheckpoint broadcasts rank 0's folder at setup
     checkpoint = checkpoint_callback(cfg, logger.run_id or "not-rank-zero")
+    # the run's folder also takes Lightning's Slurm pre-emption checkpoints (hpc_ckpt_N.ckpt)
     trainer = pl.Trainer(**trainer_arguments(cfg, task), logger=logger,
                          callbacks=[checkpoint, ConfigInCheckpoint(dump_yaml(cfg)),
                                     *other_callbacks(cfg, echo)],
-                         default_root_dir=str(cfg.callbacks.checkpoint.dir))
+                         default_root_dir=checkpoint.dirpath)
     with tracking.run_outcome(logger):
         trainer.fit(task, datamodule=datamodule, ckpt_path=str(last) if last else None)
         best = Path(checkpoint.best_model_path or checkpoint.last_model_path)
@@ -128,11 +131,21 @@ def predict_loader(task: Task, loader) -> torch.Tensor:
 
 
 def resume_checkpoint(cfg: Config, run_id: str) -> Path:
-    last = Path(cfg.callbacks.checkpoint.dir) / run_id / "last.ckpt"
-    if not last.is_file():
-        raise BiodlError(f"run {run_id}: no checkpoint to resume from at {last} (it is written "
-                         "after each epoch); start a new fit instead")
-    return last
+    """The newest of the run's last.ckpt (end of each epoch) and Slurm pre-emption
+    checkpoints (hpc_ckpt_N.ckpt, mid-epoch)."""
+    folder = Path(cfg.callbacks.checkpoint.dir) / run_id
+    found = [p for p in [folder / "last.ckpt", *folder.glob("hpc_ckpt_*.ckpt")] if p.is_file()]
+    if not found:
+        raise BiodlError(f"run {run_id}: no checkpoint to resume from in {folder} (last.ckpt "
+                         "is written after each epoch); start a new fit instead")
+    return max(found, key=lambda p: p.stat().st_mtime)
+
+
+def note_run_id(run_id: str) -> None:
+    """Write the run id where $BIODL_RUN_FILE says (a requeued Slurm job resumes it)."""
+    target = os.environ.get("BIODL_RUN_FILE")
+    if target:
+        Path(target).write_text(run_id + "\n")
 
 
 def evaluate(cfg: Config, checkpoint: Path, split: str = "test") -> dict[str, float]:

@@ -48,7 +48,9 @@ class WindowCodes:
         return len(self.starts), self.length
 
     def __getitem__(self, index) -> np.ndarray:
-        rows = np.arange(len(self))[index]
+        rows = np.arange(len(self))[index] if isinstance(index, slice) else np.asarray(index)
+        if rows.dtype == bool:
+            rows = np.flatnonzero(rows)
         codes = self.read(np.atleast_1d(rows))
         return codes[0] if rows.ndim == 0 else codes
 

@@ -48,8 +48,9 @@ def data_report(datamodule) -> dict:
     if any(a is None for a in arrays.values()):  # images
         arrays = {name: ds.pixels for name, ds in sets.items()}
         report = {n: image_summary(ds.pixels, ds.labels.numpy(), names) for n, ds in sets.items()}
-    else:
-        report = {n: split_summary(ds.codes, ds.labels.numpy(), names) for n, ds in sets.items()}
+    else:  # genome windows are lazy views: read each window once
+        arrays = {n: np.asarray(a) for n, a in arrays.items()}
+        report = {n: split_summary(arrays[n], ds.labels.numpy(), names) for n, ds in sets.items()}
     pairs = [("train", "val"), ("train", "test"), ("val", "test")]
     report["duplicates_across_splits"] = {
         f"{a}/{b}": shared_sequences(arrays[a], arrays[b]) for a, b in pairs
