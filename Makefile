@@ -21,6 +21,7 @@ NODES       ?= 1
 GPUS        ?= 1
 TASKS       ?= 1
 TIME        ?= 24:00:00
+SWEEP_DIR   ?= .sweep
 BIN         := $(VENV)/bin
 STAMP       := $(VENV)/.installed
 
@@ -52,16 +53,17 @@ ui: install
 # each combination of GRID is one run (one MLflow run, same experiment); `make -j N` runs
 # N at once (the sub-make shares the job slots)
 sweep: install
-	@mkdir -p .sweep
-	$(BIN)/python -m biodl.sweep "$(GRID)" > .sweep/plan
-	@echo "sweep: $$(wc -l < .sweep/plan) runs of $(PIPELINE)"
-	@$(MAKE) --no-print-directory sweep-runs RUNS="$$(seq -s ' ' 1 $$(wc -l < .sweep/plan))"
+	@mkdir -p $(SWEEP_DIR)
+	$(BIN)/python -m biodl.sweep "$(GRID)" > $(SWEEP_DIR)/plan
+	@echo "sweep: $$(wc -l < $(SWEEP_DIR)/plan) runs of $(PIPELINE)"
+	@$(MAKE) --no-print-directory sweep-runs RUNS="$$(seq -s ' ' 1 $$(wc -l < $(SWEEP_DIR)/plan))"
 
-sweep-runs: $(addprefix .sweep/run-,$(RUNS))
+sweep-runs: $(addprefix $(SWEEP_DIR)/run-,$(RUNS))
 
-.sweep/run-%: .sweep/plan
-	eval $(BIN)/biodl fit $(PIPELINE) $$(sed -n '$*p' .sweep/plan) $(foreach s,$(SET),--set $(s)) > .sweep/run-$*.log 2>&1 \
-		&& tail -1 .sweep/run-$*.log || (tail -3 .sweep/run-$*.log; exit 1)
+$(SWEEP_DIR)/run-%: $(SWEEP_DIR)/plan
+	@eval $(BIN)/biodl fit $(PIPELINE) $$(sed -n '$*p' $(SWEEP_DIR)/plan) $(foreach s,$(SET),--set $(s)) \
+		> $(SWEEP_DIR)/run-$*.log 2>&1 && echo "run $*: $$(tail -1 $(SWEEP_DIR)/run-$*.log)" \
+		|| (echo "run $* failed:"; tail -3 $(SWEEP_DIR)/run-$*.log; exit 1)
 
 report: install
 	$(BIN)/biodl runs $(PIPELINE) $(if $(SORT),--sort $(SORT))
