@@ -20,3 +20,39 @@ class EpochSummary(pl.Callback):
         shown = [f"{k} {float(v):.4f}" for k, v in sorted(metrics.items())
                  if not k.endswith("_step") and v.numel() == 1 and math.isfinite(float(v))]
         self.echo(f"epoch {trainer.current_epoch:>3}  " + "  ".join(shown))
+
+
+class GradientMonitor(pl.Callback):
+    """Per-layer gradient norms, logged as `grad_norm/<layer>` every `every_n_steps` steps and
+    kept in `history` for a plot, so vanishing or exploding gradients are visible.
+
+    A layer is a module that owns parameters directly (a conv, a linear, a batch norm); its
+    norm is the L2 norm over all its parameters' gradients.
+    """
+
+    def __init__(self, every_n_steps: int = 25):
+        self.every_n_steps = every_n_steps
+        self.history: dict[str, list[tuple[int, float]]] = {}
+
+    def on_before_optimizer_step(self, trainer: pl.Trainer, module: pl.LightningModule,
+                                 optimizer) -> None:
+        step = trainer.global_step
+        if step % self.every_n_steps:
+            return
+        norms = layer_grad_norms(module.model if hasattr(module, "model") else module)
+        for name, value in norms.items():
+            self.history.setdefault(name, []).append((step, value))
+        if trainer.logger is not None:
+            trainer.logger.log_metrics({f"grad_norm/{k}": v for k, v in norms.items()}, step)
+
+
+def layer_grad_norms(model) -> dict[str, float]:
+    """{layer name: L2 norm of its parameters' gradients}, layers in model order."""
+    import torch
+
+    norms = {}
+    for name, layer in model.named_modules():
+        grads = [p.grad for p in layer.parameters(recurse=False) if p.grad is not None]
+        if grads:
+            norms[name or "model"] = float(torch.sqrt(sum(g.pow(2).sum() for g in grads)))
+    return norms

@@ -73,9 +73,20 @@ def fit(pipeline: Optional[str] = typer.Argument(
             help="Replay this run's recorded config as a new run (with any --set)."),
         register: Optional[str] = typer.Option(
             None, "--register", metavar="NAME",
-            help="Register the best checkpoint in MLflow's model registry under NAME.")) -> None:
+            help="Register the best checkpoint in MLflow's model registry under NAME."),
+        init_from: Optional[Path] = typer.Option(
+            None, "--init-from", metavar="FILE",
+            help="Start from these weights (a biodl checkpoint or a state_dict, e.g. "
+                 "torchvision's), with a new head."),
+        freeze_backbone: bool = typer.Option(
+            False, "--freeze-backbone", help="Train only the output layers.")) -> None:
     """Train a pipeline, test its best checkpoint, record everything in MLflow."""
-    cfg = _fit_config(pipeline, overrides or [], resume or from_run)
+    overrides = list(overrides or [])
+    if init_from:
+        overrides.append(f"finetune.init_from={init_from.resolve()}")
+    if freeze_backbone:
+        overrides.append("finetune.freeze_backbone=true")
+    cfg = _fit_config(pipeline, overrides, resume or from_run)
     from biodl.train import fit as run_fit  # after the config is known to be valid
 
     result = run_fit(cfg, echo=typer.echo, resume=resume, register=register)

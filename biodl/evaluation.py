@@ -85,7 +85,8 @@ def plot_learning_curves(path: Path, history: dict[str, list[tuple[int, float]]]
     plt = _pyplot()
     fig, (loss_ax, metric_ax) = plt.subplots(1, 2, figsize=(10, 4))
     for name, points in sorted(history.items()):
-        if not points or name.startswith("test/") or name.endswith("_step"):
+        if (not points or name.startswith(("test/", "grad_norm/")) or name.endswith("_step")
+                or name == "train/examples"):
             continue
         steps, values = zip(*points)
         (loss_ax if name.endswith("loss") else metric_ax).plot(steps, values, marker=".",
@@ -95,6 +96,20 @@ def plot_learning_curves(path: Path, history: dict[str, list[tuple[int, float]]]
     for ax in (loss_ax, metric_ax):
         if ax.lines:
             ax.legend(fontsize=7)
+    _save(fig, path)
+
+
+def plot_gradient_norms(path: Path, history: dict[str, list[tuple[int, float]]]) -> None:
+    """Each layer's gradient norm over training on a log scale, input layers dark, output
+    layers light, so vanishing (falling towards the input) or exploding norms stand out."""
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(8, 4.5))
+    colours = plt.cm.viridis(np.linspace(0, 0.9, max(len(history), 1)))
+    for colour, (name, points) in zip(colours, history.items()):
+        steps, values = zip(*points)
+        ax.plot(steps, values, color=colour, label=name, linewidth=1)
+    ax.set(xlabel="step", ylabel="gradient L2 norm", yscale="log", title="gradient norm per layer")
+    ax.legend(fontsize=6, ncol=2)
     _save(fig, path)
 
 

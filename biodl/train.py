@@ -19,8 +19,8 @@ import torch
 from pytorch_lightning.callbacks import EarlyStopping, ModelCheckpoint
 from pytorch_lightning.utilities import rank_zero_only
 
-from biodl import evaluation, tracking
-from biodl.callbacks import EpochSummary
+from biodl import evaluation, tracking, transfer
+from biodl.callbacks import EpochSummary, GradientMonitor
 from biodl.config import Config, dump_yaml, flatten, to_dict
 from biodl.data.datamodules import build_datamodule
 from biodl.errors import BiodlError
@@ -74,7 +74,7 @@ def fit(cfg: Config, echo=print, resume: str | None = None,
         best = Path(checkpoint.best_model_path or checkpoint.last_model_path)
         results = trainer.test(task, datamodule=datamodule, ckpt_path=str(best), verbose=False)
         if is_rank_zero():
-            record_evaluation(task, datamodule, logger)
+            record_evaluation(task, datamodule, logger, trainer.callbacks)
             if cfg.tracking.log_checkpoint or register:
                 tracking.log_artifact(logger, best, "checkpoints")
             record_model(task, datamodule, logger, best, register, echo)
@@ -86,7 +86,7 @@ def is_rank_zero() -> bool:
     return rank_zero_only.rank == 0
 
 
-def record_evaluation(task: Task, datamodule, logger) -> None:
+def record_evaluation(task: Task, datamodule, logger, callbacks=()) -> None:
     """Learning curves for every run; for classifiers also the test predictions, ROC and PR
     curves, the confusion matrix and per-class precision/recall/F1 (as `evaluation/`).
     Runs on rank 0 alone, with the best weights that `trainer.test` loaded."""
@@ -94,6 +94,9 @@ def record_evaluation(task: Task, datamodule, logger) -> None:
         folder = Path(tmp)
         evaluation.plot_learning_curves(folder / "learning_curves.png",
                                         tracking.metric_history(logger))
+        for callback in callbacks:
+            if isinstance(callback, GradientMonitor) and callback.history:
+                evaluation.plot_gradient_norms(folder / "gradient_norms.png", callback.history)
         if isinstance(task, ClassificationTask) and task.mode in ("binary", "multiclass"):
             probs = predict_loader(task, datamodule.test_dataloader()).float().numpy()
             labels = datamodule.datasets["test"].labels.numpy()
@@ -175,7 +178,7 @@ def build_task_for(cfg: Config, datamodule) -> Task:
     """The task and its model, sized by what the data module found."""
     if datamodule.target in SEQUENCE_TASKS:
         spec = model_spec_for(cfg, datamodule.model_kwargs())
-        model = build_model(spec["name"], **spec["kwargs"])
+        model = prepare_model(cfg, spec)
         builder = import_module(f"biodl.tasks.{SEQUENCE_TASKS[datamodule.target]}").build
         extra = {"gradient_clip_val": cfg.trainer.gradient_clip_val} if (
             datamodule.target == "lm") else {}
@@ -183,12 +186,26 @@ def build_task_for(cfg: Config, datamodule) -> Task:
     mode = task_mode(cfg.task.loss, datamodule.target, datamodule.num_outputs)
     decided = {**datamodule.model_kwargs(), "num_outputs": model_outputs(mode, datamodule.num_outputs)}
     spec = model_spec_for(cfg, decided)
-    model = build_model(spec["name"], **spec["kwargs"])
+    model = prepare_model(cfg, spec)
     names = datamodule.class_names or list(getattr(cfg.data, "label_columns", []))
     return build_task(cfg.task, model, mode, names, datamodule.class_counts(), spec,
                       num_examples=len(datamodule.datasets["train"]),
                       data_spec=datamodule.data_spec(),
                       test_reverse_complement=_test_reverse_complement(cfg))
+
+
+def prepare_model(cfg: Config, spec: dict):
+    """Build the model; with `finetune.init_from`, start from saved weights (new head)."""
+    model = build_model(spec["name"], **spec["kwargs"])
+    if cfg.finetune.init_from:
+        report = transfer.init_from(model, cfg.finetune.init_from)
+        logging.getLogger("biodl").info("init from %s: %d tensors loaded, %d left as "
+                                        "initialised", cfg.finetune.init_from,
+                                        len(report.loaded) + len(report.adapted),
+                                        len(report.missing))
+    if cfg.finetune.freeze_backbone:
+        transfer.freeze_backbone(model)
+    return model
 
 
 def _test_reverse_complement(cfg: Config) -> bool:
@@ -231,6 +248,9 @@ def interactive() -> bool:
 
 def other_callbacks(cfg: Config, echo) -> list[pl.Callback]:
     callbacks: list[pl.Callback] = [EpochSummary(echo)]
+    monitor = cfg.callbacks.gradient_monitor
+    if monitor.enabled:
+        callbacks.append(GradientMonitor(monitor.every_n_steps))
     if cfg.trainer.enable_progress_bar and interactive():
         from pytorch_lightning.callbacks import RichProgressBar
 

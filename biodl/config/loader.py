@@ -145,7 +145,8 @@ def to_dict(cfg: Config) -> dict:
     out = _plain(dataclasses.asdict(cfg))
     model = out.pop("model")
     out["model"] = {"name": model["name"], **model["kwargs"]}
-    order = ["name", "seed", "data", "model", "task", "trainer", "callbacks", "tracking"]
+    order = ["name", "seed", "data", "model", "task", "trainer", "callbacks", "finetune",
+             "tracking"]
     return {k: out[k] for k in order}
 
 

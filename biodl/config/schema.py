@@ -50,7 +50,8 @@ class SchedulerConfig:
 @dataclass
 class TaskConfig:
     # auto: bce for 2 classes and multilabel, cross_entropy for more classes, mse for regression
-    loss: Literal["auto", "cross_entropy", "bce", "mse", "poisson", "hinge"] = "auto"
+    loss: Literal["auto", "cross_entropy", "bce", "mse", "poisson", "hinge"] = "auto"  # hinge:
+    # multi-class hinge (margin) loss on C logits
     metrics: Optional[list[str]] = None  # default: every metric of the task's kind
     class_weights: Union[Literal["none", "balanced"], list[float]] = "none"
     l1: float = 0.0  # L1 penalty on weights, added to the loss
@@ -109,9 +110,25 @@ class CheckpointConfig:
 
 
 @dataclass
+class GradientMonitorConfig:
+    enabled: bool = False  # per-layer gradient norms to MLflow and a plot of them
+    every_n_steps: int = 25
+
+
+@dataclass
 class CallbacksConfig:
     early_stopping: EarlyStoppingConfig = field(default_factory=EarlyStoppingConfig)
     checkpoint: CheckpointConfig = field(default_factory=CheckpointConfig)
+    gradient_monitor: GradientMonitorConfig = field(default_factory=GradientMonitorConfig)
+
+
+@dataclass
+class FinetuneConfig:
+    """Start from saved weights (transfer learning): layers whose names and shapes match are
+    loaded, the rest (e.g. a head of another size) keep their fresh initialisation."""
+
+    init_from: Optional[Path] = None  # a biodl checkpoint, or a state_dict (.pt/.pth)
+    freeze_backbone: bool = False  # train only the head (`fc` / `head` / `out` layers)
 
 
 @dataclass
@@ -132,4 +149,5 @@ class Config:
     task: TaskConfig = field(default_factory=TaskConfig)
     trainer: TrainerConfig = field(default_factory=TrainerConfig)
     callbacks: CallbacksConfig = field(default_factory=CallbacksConfig)
+    finetune: FinetuneConfig = field(default_factory=FinetuneConfig)
     tracking: TrackingConfig = field(default_factory=TrackingConfig)

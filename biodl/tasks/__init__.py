@@ -34,6 +34,8 @@ def task_mode(loss: str, target: str, num_outputs: int) -> str:
         if loss == "cross_entropy":
             raise BiodlError("task.loss: multilabel targets take bce (or auto)")
         return "multilabel"
+    if loss == "hinge":
+        return "multiclass"  # one margin per class, two classes included
     if loss == "bce" and num_outputs > 2:
         raise BiodlError(f"task.loss: bce takes two classes, the data has {num_outputs}; "
                          "use cross_entropy (or auto)")
@@ -76,7 +78,7 @@ def build_task(cfg: TaskConfig, model: torch.nn.Module, mode: str, names: list[s
     else:
         weights = class_weights(cfg.class_weights, counts)
     return ClassificationTask(model, num_classes=len(names), class_names=names, mode=mode,
-                              class_weights=weights, **common)
+                              class_weights=weights, loss=cfg.loss, **common)
 
 
 def load_task(path: str | Path, map_location: str = "cpu") -> Task:

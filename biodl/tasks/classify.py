@@ -28,6 +28,7 @@ class ClassificationTask(Task):
         num_classes: int,
         class_names: list[str] | None = None,
         mode: str = "binary",
+        loss: str = "auto",
         metrics: list[str] | None = None,
         class_weights: list[float] | None = None,
         l1: float = 0.0,
@@ -40,6 +41,7 @@ class ClassificationTask(Task):
         super().__init__(model, l1, optimizer, scheduler, test_reverse_complement)
         self.save_hyperparameters(ignore=["model"])
         self.mode = mode
+        self.loss_name = loss
         self.num_classes = num_classes
         self.metric_names = metrics or DEFAULT_METRICS[mode]
         weights = torch.tensor(class_weights, dtype=torch.float32) if class_weights else None
@@ -62,6 +64,9 @@ class ClassificationTask(Task):
 
     def loss(self, logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         """y: class indices (N,), or (N, C) class probabilities from mixup/cutmix."""
+        if self.loss_name == "hinge":  # multi-class margin loss on hard labels
+            hard = y.argmax(dim=1) if y.is_floating_point() else y
+            return F.multi_margin_loss(logits, hard, weight=self.class_weights)
         if self.mode == "multiclass":
             return F.cross_entropy(logits, y, weight=self.class_weights)
         if self.mode == "multilabel":
