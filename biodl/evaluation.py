@@ -99,6 +99,39 @@ def plot_learning_curves(path: Path, history: dict[str, list[tuple[int, float]]]
     _save(fig, path)
 
 
+def plot_misclassified(path: Path, pixels: np.ndarray, labels: np.ndarray, probs: np.ndarray,
+                       names: list[str], limit: int = 16) -> int:
+    """A grid of the most confidently misclassified test images, titled true -> predicted
+    (probability); returns how many are shown. Shows the first three channels as RGB (one
+    channel as grey), each image scaled to its own range."""
+    probs = _as_class_probs(probs)
+    predicted = probs.argmax(axis=1)
+    wrong = np.flatnonzero(predicted != labels)
+    wrong = wrong[np.argsort(-probs[wrong, predicted[wrong]])][:limit]
+    if not len(wrong):
+        return 0
+    plt = _pyplot()
+    columns = min(4, len(wrong))
+    rows = -(-len(wrong) // columns)
+    fig, axes = plt.subplots(rows, columns, figsize=(2.2 * columns, 2.4 * rows), squeeze=False)
+    for ax in axes.flat:
+        ax.axis("off")
+    for ax, i in zip(axes.flat, wrong):
+        ax.imshow(_displayable(pixels[i]), cmap="gray")
+        ax.set_title(f"{names[labels[i]]} -> {names[predicted[i]]}\n"
+                     f"({probs[i, predicted[i]]:.2f})", fontsize=7)
+    _save(fig, path)
+    return len(wrong)
+
+
+def _displayable(image: np.ndarray) -> np.ndarray:
+    """(C, H, W) any depth -> (H, W, 3) or (H, W) floats in [0, 1]."""
+    image = image[:3].astype(np.float32)
+    low, high = image.min(), image.max()
+    image = (image - low) / (high - low) if high > low else image * 0
+    return image[0] if len(image) < 3 else image.transpose(1, 2, 0)
+
+
 def plot_gradient_norms(path: Path, history: dict[str, list[tuple[int, float]]]) -> None:
     """Each layer's gradient norm over training on a log scale, input layers dark, output
     layers light, so vanishing (falling towards the input) or exploding norms stand out."""

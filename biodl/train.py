@@ -105,6 +105,10 @@ def record_evaluation(task: Task, datamodule, logger, callbacks=()) -> None:
                                          datamodule.split_ids["test"], labels, probs, names)
             evaluation.plot_curves(folder / "roc_pr_curves.png", labels, probs, names)
             evaluation.plot_confusion(folder / "confusion_matrix.png", labels, probs, names)
+            pixels = getattr(datamodule.datasets["test"], "pixels", None)
+            if pixels is not None:
+                evaluation.plot_misclassified(folder / "misclassified.png", pixels, labels,
+                                              probs, names)
             table = evaluation.per_class_table(labels, probs, names)
             (folder / "per_class.json").write_text(json.dumps(table, indent=2))
         tracking.log_artifacts(logger, folder, "evaluation")

@@ -25,6 +25,10 @@ def test_resnet_on_five_channel_tiff_folders(workdir):
         "data.augment.hflip=true", "model={name: resnet18, small_input: true}",
         "task.metrics=null", "task.loss=cross_entropy"])
     result = fit(cfg, echo=lambda *_: None)
+    from mlflow.tracking import MlflowClient
+
+    names = {a.path for a in MlflowClient().list_artifacts(result.run_id, "evaluation")}
+    assert {"evaluation/confusion_matrix.png", "evaluation/per_class.json"} <= names
     assert {"test/acc", "test/auroc", "test/mcc"} <= set(result.test_metrics)
     task = load_task(result.best_checkpoint)
     assert task.model.conv1.in_channels == 5 and task.model.fc.out_features == 2
