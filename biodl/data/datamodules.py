@@ -38,7 +38,27 @@ def stratified_split(labels: np.ndarray, val: float, test: float, seed: int) -> 
     return {name: np.sort(np.concatenate(chunks)) for name, chunks in parts.items()}
 
 
-class SequenceDataModule(pl.LightningDataModule):
+class BatchLoaders:
+    """train/val/test loaders over `self.datasets`, whose `__getitems__` builds whole batches;
+    batch sizes and workers from `self.cfg`."""
+
+    def train_dataloader(self) -> DataLoader:
+        return self._loader("train", self.cfg.batch_size, shuffle=True)
+
+    def val_dataloader(self) -> DataLoader:
+        return self._loader("val", self.cfg.eval_batch_size or self.cfg.batch_size)
+
+    def test_dataloader(self) -> DataLoader:
+        return self._loader("test", self.cfg.eval_batch_size or self.cfg.batch_size)
+
+    def _loader(self, split: str, batch_size: int, shuffle: bool = False) -> DataLoader:
+        workers = self.cfg.num_workers
+        return DataLoader(self.datasets[split], batch_size=batch_size, shuffle=shuffle,
+                          collate_fn=collate, num_workers=workers,
+                          persistent_workers=workers > 0)
+
+
+class SequenceDataModule(BatchLoaders, pl.LightningDataModule):
     """Labelled DNA sequences from any sequence format -> one-hot batches.
 
     `target` is "class" (binary or multiclass: `class_names`), "multilabel" or "regression"
@@ -152,21 +172,6 @@ class SequenceDataModule(pl.LightningDataModule):
         if self.target != "class":
             return labels.sum(axis=0).astype(int).tolist()
         return np.bincount(labels, minlength=self.num_classes).tolist()
-
-    def train_dataloader(self) -> DataLoader:
-        return self._loader("train", self.cfg.batch_size, shuffle=True)
-
-    def val_dataloader(self) -> DataLoader:
-        return self._loader("val", self.cfg.eval_batch_size or self.cfg.batch_size)
-
-    def test_dataloader(self) -> DataLoader:
-        return self._loader("test", self.cfg.eval_batch_size or self.cfg.batch_size)
-
-    def _loader(self, split: str, batch_size: int, shuffle: bool = False) -> DataLoader:
-        workers = self.cfg.num_workers
-        return DataLoader(self.datasets[split], batch_size=batch_size, shuffle=shuffle,
-                          collate_fn=collate, num_workers=workers,
-                          persistent_workers=workers > 0)
 
     def _check_leakage(self) -> None:
         if self.cfg.leakage == "ignore":

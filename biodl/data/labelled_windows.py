@@ -13,14 +13,14 @@ from pathlib import Path
 import numpy as np
 import pytorch_lightning as pl
 import torch
-from torch.utils.data import DataLoader, Dataset
+from torch.utils.data import Dataset
 
 from biodl.config.data import GenbankTagsData, GroupSplitConfig, LanguageData, PairsData
 from biodl.config.binding import closest
 from biodl.data import encoding
 from biodl.data.fasta import read_fasta
 from biodl.data.genbank import Contig, check_bases, is_genbank, read_contigs
-from biodl.data.sequences import collate
+from biodl.data.datamodules import BatchLoaders
 from biodl.errors import BiodlError
 
 SPLITS = ("train", "val", "test")
@@ -172,7 +172,7 @@ class TokenDataset(WindowDataset):
         return {"tokens": torch.from_numpy(encoding.tokens(codes))}
 
 
-class SplitDataModule(pl.LightningDataModule):
+class SplitDataModule(BatchLoaders, pl.LightningDataModule):
     """What the window and pairs data modules share: split bookkeeping and the loaders."""
 
     target = ""
@@ -187,20 +187,6 @@ class SplitDataModule(pl.LightningDataModule):
         """Constructor arguments the model needs to fit this data."""
         return {}
 
-    def train_dataloader(self) -> DataLoader:
-        return self._loader("train", self.cfg.batch_size, shuffle=True)
-
-    def val_dataloader(self) -> DataLoader:
-        return self._loader("val", self.cfg.eval_batch_size or self.cfg.batch_size)
-
-    def test_dataloader(self) -> DataLoader:
-        return self._loader("test", self.cfg.eval_batch_size or self.cfg.batch_size)
-
-    def _loader(self, split: str, batch_size: int, shuffle: bool = False) -> DataLoader:
-        workers = self.cfg.num_workers
-        return DataLoader(self.datasets[split], batch_size=batch_size, shuffle=shuffle,
-                          collate_fn=collate, num_workers=workers,
-                          persistent_workers=workers > 0)
 
 
 class ContigDataModule(SplitDataModule):
