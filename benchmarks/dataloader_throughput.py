@@ -15,6 +15,7 @@ is left out (it is printed apart). Two sources of 200-bp sequences:
 from __future__ import annotations
 
 import argparse
+import copy
 import sys
 import tempfile
 import time
@@ -30,7 +31,7 @@ from genome_fit_memory import chromosome_lengths, write_genome, write_peaks  # n
 from biodl.config.data import GenomeData  # noqa: E402
 from biodl.data import encoding  # noqa: E402
 from biodl.data.genome_windows import GenomeDataModule  # noqa: E402
-from biodl.data.sequences import SequenceDataset, collate  # noqa: E402
+from biodl.data.sequences import SequenceDataset, collate, encode_batch  # noqa: E402
 
 LENGTH, BATCH = 200, 256
 _INDEX = np.full(256, 4, dtype=np.int64)  # code -> channel; 4: no channel (N)
@@ -74,13 +75,17 @@ def loader(dataset: Dataset, workers: int, biodl: bool, samples: int) -> DataLoa
     return DataLoader(dataset, batch_size=BATCH, sampler=sampler, num_workers=workers, **extra)
 
 
-def timed(dataset: Dataset, workers: int, biodl: bool, samples: int) -> tuple[float, float]:
-    """(samples/s after the first batch, seconds to the first batch)."""
+def timed(dataset: Dataset, workers: int, biodl: bool, samples: int,
+          finish=None) -> tuple[float, float]:
+    """(samples/s after the first batch, seconds to the first batch); `finish` runs on each
+    batch in this process (one-hot encoding codes that came from a worker)."""
     started, seen = time.perf_counter(), 0
     batches = iter(loader(dataset, workers, biodl, samples))
     next(batches)
     clock = time.perf_counter()
     for batch in batches:
+        if finish is not None:
+            batch = finish(batch)
         seen += len(batch["y"])
     return seen / (time.perf_counter() - clock), clock - started
 
@@ -100,8 +105,8 @@ def genome_sets(folder: Path, mbp: float, peaks: int) -> tuple[SequenceDataset, 
 def run(candidates: dict, samples: int, repeat: int) -> None:
     best = {name: (0.0, 0.0) for name in candidates}
     for _ in range(repeat):
-        for name, (dataset, workers, biodl) in candidates.items():
-            rate, first = timed(dataset, workers, biodl, samples)
+        for name, (dataset, workers, biodl, *finish) in candidates.items():
+            rate, first = timed(dataset, workers, biodl, samples, *finish)
             best[name] = max(best[name], (rate, first))
     print("| source | Dataset | workers | samples/s | x naive | first batch s |")
     print("|---|---|---|---|---|---|")
@@ -133,6 +138,17 @@ def main() -> None:
                 NaiveCodes(codes, labels), workers, False)
             candidates[("genome", "biodl __getitems__", workers)] = (genome, workers, True)
             candidates[("genome", "naive per-sample", workers)] = (naive_genome, workers, False)
+        # what SequenceDataModule does with workers: uint8 codes cross the process boundary,
+        # one-hot encoding happens after the transfer (on the GPU when training on one)
+        table = encoding.onehot_table()
+        finish = lambda batch: encode_batch(batch, table)  # noqa: E731
+        codes_only = SequenceDataset(codes, labels, encoding.onehot_table(), encode=False)
+        candidates[("in memory", "biodl codes, one-hot after transfer", 1)] = (
+            codes_only, 1, True, finish)
+        genome_codes = copy.copy(genome)
+        genome_codes.encode = False
+        candidates[("genome", "biodl codes, one-hot after transfer", 1)] = (
+            genome_codes, 1, True, finish)
         run(candidates, args.samples, args.repeat)
 
 

@@ -100,3 +100,18 @@ def test_test_time_reverse_complement_averages_both_strands():
     expected = (model(x) + model(x.flip(-2, -1))) / 2
     assert torch.allclose(task.test_outputs(x), expected)
     assert torch.allclose(task.test_outputs(x.flip(-2, -1)), expected, atol=1e-6)
+
+
+def test_worker_batches_travel_as_codes_and_encode_after_transfer():
+    import torch
+
+    in_process = SequenceDataModule(load_config(DATA / "tiny_pipeline.yaml").data)
+    in_process.setup("fit")
+    workers = SequenceDataModule(load_config(DATA / "tiny_pipeline.yaml",
+                                             ["data.num_workers=1"]).data)
+    workers.setup("fit")
+    raw = next(iter(workers.val_dataloader()))
+    assert raw["codes"].dtype == torch.uint8 and raw["codes"].shape == (9, 81)
+    encoded = workers.on_after_batch_transfer(raw, 0)
+    expected = next(iter(in_process.val_dataloader()))
+    assert torch.equal(encoded["x"], expected["x"]) and torch.equal(encoded["y"], expected["y"])
