@@ -28,10 +28,12 @@ ${gres}#SBATCH --cpus-per-task=${cpus}
 #SBATCH --requeue
 #SBATCH --signal=SIGUSR1@90
 #SBATCH --output=${logs}/%x-%j.out
+#SBATCH --open-mode=append
 # Rendered by biodl.slurm. Preemption: Lightning saves a checkpoint on SIGUSR1 and requeues;
-# the requeued job continues the same MLflow run from that checkpoint.
+# the requeued job continues the same MLflow run from that checkpoint, appending to this log.
 set -euo pipefail
 cd ${workdir}
+export SRUN_CPUS_PER_TASK=$$SLURM_CPUS_PER_TASK  # srun >= 22.05 no longer inherits -c
 ${tracking}RUN_FILE=${logs}/$${SLURM_JOB_ID}.run_id
 if [ -s "$$RUN_FILE" ]; then
   srun ${biodl} fit --resume "$$(cat "$$RUN_FILE")" ${sets}
@@ -65,7 +67,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--nodes", type=int, default=1)
     parser.add_argument("--gpus", type=int, default=1, help="GPUs per node (0: CPU tasks)")
     parser.add_argument("--tasks", type=int, default=1, help="CPU processes per node if --gpus 0")
-    parser.add_argument("--cpus", type=int, default=8, help="CPUs per task")
+    parser.add_argument("--cpus", type=int, default=int(os.environ.get("CPUS", 8)),
+                        help="CPUs per task (default $CPUS, e.g. `make slurm CPUS=1`, else 8)")
     parser.add_argument("--time", default="24:00:00")
     parser.add_argument("--set", dest="overrides", action="append", default=[])
     parser.add_argument("--logs", default=".slurm")

@@ -98,7 +98,7 @@ def record_evaluation(task: Task, datamodule, logger, callbacks=()) -> None:
             if isinstance(callback, GradientMonitor) and callback.history:
                 evaluation.plot_gradient_norms(folder / "gradient_norms.png", callback.history)
         if isinstance(task, ClassificationTask) and task.mode in ("binary", "multiclass"):
-            probs = predict_loader(task, datamodule.test_dataloader()).float().numpy()
+            probs = predict_loader(task, datamodule, datamodule.test_dataloader()).float().numpy()
             labels = datamodule.datasets["test"].labels.numpy()
             names = datamodule.class_names
             evaluation.write_predictions(folder / "test_predictions.csv",
@@ -129,12 +129,17 @@ def record_model(task: Task, datamodule, logger, best: Path, register: str | Non
 
 
 @torch.inference_mode()
-def predict_loader(task: Task, loader) -> torch.Tensor:
+def predict_loader(task: Task, datamodule, loader) -> torch.Tensor:
     """Predictions over a whole loader in this process (no Trainer, no collectives)."""
     task.eval()
     device = next(task.parameters()).device
-    return torch.cat([task.predictions(task.test_outputs(batch["x"].to(device))).cpu()
-                      for batch in loader])
+    outputs = []
+    for batch in loader:
+        batch = datamodule.on_after_batch_transfer(
+            {k: v.to(device) for k, v in batch.items()}, 0)  # e.g. codes -> one-hot
+        outputs.append(task.predictions(task.test_outputs(batch["x"],
+                                                          batch.get("lengths"))).cpu())
+    return torch.cat(outputs)
 
 
 def resume_checkpoint(cfg: Config, run_id: str) -> Path:

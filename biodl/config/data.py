@@ -30,6 +30,9 @@ class SequenceData:
     """What every sequence data format shares: encoding, split, augmentation, batches."""
 
     length: Optional[int] = None  # pad (with N) or centre-crop to this; None: all the same
+    # keep each sequence's own length: pad at the end to the longest, and give models that
+    # take `lengths` (the RNNs: packed sequences) the true lengths
+    variable_length: bool = False
     unknown: Literal["zeros", "uniform", "iupac", "error"] = "zeros"  # N and IUPAC codes
     lowercase: Literal["upper", "n", "error"] = "upper"  # soft-masked bases
     split: SplitConfig = field(default_factory=SplitConfig)  # used when no split files

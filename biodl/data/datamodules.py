@@ -93,13 +93,16 @@ class SequenceDataModule(BatchLoaders, pl.LightningDataModule):
             return
         splits = self._read_splits()
         labels = self._encode_labels(splits)
-        length = self.cfg.length or _common_length(splits)
+        variable = self.cfg.variable_length
+        length = self.cfg.length or (_longest(splits) if variable else _common_length(splits))
         for name, records in splits.items():
             augment = self.cfg.augment if name == "train" else None
-            codes = encoding.to_codes(records.seqs, length)
+            codes = encoding.to_codes(records.seqs, length, "left" if variable else "centre")
             classes = len(self.class_names) if self.target == "class" else 0
+            lengths = np.minimum([len(s) for s in records.seqs], length) if variable else None
             self.datasets[name] = SequenceDataset(codes, labels[name], self.table, augment,
-                                                  classes, encode=self.cfg.num_workers == 0)
+                                                  classes, encode=self.cfg.num_workers == 0,
+                                                  lengths=lengths)
             self.split_ids[name] = records.ids
         self._check_leakage()
 
@@ -195,6 +198,10 @@ class SequenceDataModule(BatchLoaders, pl.LightningDataModule):
         warnings.warn(message, stacklevel=2)
 
 
+def _longest(splits: dict[str, Records]) -> int:
+    return max(len(s) for r in splits.values() for s in r.seqs)
+
+
 def _common_length(splits: dict[str, Records]) -> int:
     pairs = [(len(s), i) for r in splits.values() for s, i in zip(r.seqs, r.ids)]
     shortest, longest = min(pairs), max(pairs)
@@ -202,7 +209,7 @@ def _common_length(splits: dict[str, Records]) -> int:
         return shortest[0]
     raise BiodlError(f"data: sequences differ in length ({shortest[0]} bp for '{shortest[1]}', "
                      f"{longest[0]} bp for '{longest[1]}'); set data.length to pad or crop "
-                     "them all to one length")
+                     "them all to one length, or data.variable_length=true for RNNs")
 
 
 def _sorted_names(names: set[str]) -> list[str]:

@@ -88,9 +88,14 @@ def fit_length(seq: bytes, length: int) -> bytes:
     return bytes(left) + seq + bytes(-extra - left)
 
 
-def to_codes(seqs: list[bytes], length: int) -> np.ndarray:
-    """(N, length) uint8 codes from sequences, each padded or cropped to `length`."""
-    buffer = b"".join(fit_length(s, length) for s in seqs)
+def to_codes(seqs: list[bytes], length: int, align: str = "centre") -> np.ndarray:
+    """(N, length) uint8 codes from sequences, each padded or cropped to `length`: centred,
+    or with `align="left"` kept at the start and padded at the end (variable-length input)."""
+    if align == "left":
+        fitted = (s[:length] + bytes(max(0, length - len(s))) for s in seqs)
+    else:
+        fitted = (fit_length(s, length) for s in seqs)
+    buffer = b"".join(fitted)
     return np.frombuffer(buffer, dtype=np.uint8).reshape(len(seqs), length).copy()
 
 

@@ -38,13 +38,14 @@ class SequenceDataset(Dataset):
 
     def __init__(self, codes: np.ndarray, labels: np.ndarray, table: np.ndarray,
                  augment: AugmentConfig | None = None, num_classes: int = 0,
-                 encode: bool = True):
+                 encode: bool = True, lengths: np.ndarray | None = None):
         self.codes = codes
         self.labels = torch.as_tensor(labels)
         self.table = table
         self.augment = augment
         self.num_classes = num_classes  # for mixup's soft labels of class targets
         self.encode = encode
+        self.lengths = None if lengths is None else torch.as_tensor(lengths, dtype=torch.long)
 
     def __len__(self) -> int:
         return len(self.codes)
@@ -56,12 +57,13 @@ class SequenceDataset(Dataset):
             seed = int(torch.randint(2**62, ()).item())  # follows the seeded torch RNG
             codes = augment_codes(codes, self.augment, np.random.default_rng(seed))
         y = self.labels[torch.from_numpy(index)]
+        extra = {} if self.lengths is None else {"lengths": self.lengths[torch.from_numpy(index)]}
         if not self.encode:
-            return {"codes": torch.from_numpy(np.ascontiguousarray(codes)), "y": y}
+            return {"codes": torch.from_numpy(np.ascontiguousarray(codes)), "y": y, **extra}
         x = torch.from_numpy(encoding.onehot(codes, self.table))
         if self.augment is not None and self.augment.mixup > 0:
             x, y = mixup(x, y, self.augment.mixup, self.num_classes)
-        return {"x": x, "y": y}
+        return {"x": x, "y": y, **extra}
 
     def __getitem__(self, index: int) -> dict[str, torch.Tensor]:
         batch = self.__getitems__([index])
@@ -83,7 +85,7 @@ def encode_batch(batch: dict[str, torch.Tensor], table: np.ndarray,
     y = batch["y"]
     if augment is not None and augment.mixup > 0:
         x, y = mixup(x, y, augment.mixup, num_classes)
-    return {"x": x, "y": y}
+    return {**{k: v for k, v in batch.items() if k != "codes"}, "x": x, "y": y}
 
 
 def augment_codes(codes: np.ndarray, cfg: AugmentConfig, rng: np.random.Generator) -> np.ndarray:

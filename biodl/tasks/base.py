@@ -8,6 +8,7 @@ Subclasses say how outputs become a loss (`loss`) and metric inputs (`prediction
 
 from __future__ import annotations
 
+import inspect
 from typing import Any
 
 import pytorch_lightning as pl
@@ -51,11 +52,16 @@ class Task(pl.LightningModule):
         self.val_metrics = self.make_metrics("val/")
         self.test_metrics = self.make_metrics("test/")
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, lengths: torch.Tensor | None = None) -> torch.Tensor:
+        if lengths is not None and self._takes_lengths():
+            return self.model(x, lengths)  # variable-length input (packed in RNNs)
         return self.model(x)
 
+    def _takes_lengths(self) -> bool:
+        return "lengths" in inspect.signature(self.model.forward).parameters
+
     def training_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> torch.Tensor:
-        loss = self.loss(self(batch["x"]), batch["y"])
+        loss = self.loss(self(batch["x"], batch.get("lengths")), batch["y"])
         self.log_train_loss(loss, len(batch["y"]), batch_idx)
         if self.l1:
             loss = loss + self.l1 * self.l1_norm()
@@ -89,17 +95,20 @@ class Task(pl.LightningModule):
         self._evaluate(batch, "test", self.test_metrics)
 
     def predict_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> torch.Tensor:
-        return self.predictions(self.test_outputs(batch["x"]))
+        return self.predictions(self.test_outputs(batch["x"], batch.get("lengths")))
 
-    def test_outputs(self, x: torch.Tensor) -> torch.Tensor:
+    def test_outputs(self, x: torch.Tensor, lengths: torch.Tensor | None = None) -> torch.Tensor:
         """Outputs at test time: with `test_reverse_complement`, the mean of both strands'
-        (one-hot in ACGT order: the reverse complement flips channels and positions)."""
-        if not self.test_reverse_complement:
-            return self(x)
+        (one-hot in ACGT order: the reverse complement flips channels and positions; not for
+        variable-length input, whose padding would move to the front)."""
+        if not self.test_reverse_complement or lengths is not None:
+            return self(x, lengths)
         return (self(x) + self(x.flip(-2, -1))) / 2
 
     def _evaluate(self, batch: dict[str, torch.Tensor], split: str, metrics) -> None:
-        outputs = self.test_outputs(batch["x"]) if split == "test" else self(batch["x"])
+        lengths = batch.get("lengths")
+        outputs = (self.test_outputs(batch["x"], lengths) if split == "test"
+                   else self(batch["x"], lengths))
         size = len(batch["y"])
         self.log(f"{split}/loss", self.loss(outputs, batch["y"]), prog_bar=True,
                  batch_size=size, sync_dist=True)

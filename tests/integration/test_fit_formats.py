@@ -91,3 +91,23 @@ def test_same_config_and_seed_give_identical_metrics(workdir):
     a = torch.load(first.best_checkpoint, weights_only=True)["state_dict"]
     b = torch.load(second.best_checkpoint, weights_only=True)["state_dict"]
     assert all(torch.equal(a[k], b[k]) for k in a)
+
+
+def test_variable_length_sequences_reach_an_rnn_as_lengths(workdir, write):
+    a = write("a.fa", "".join(f">a{i}\n{'ACGT' * (3 + i % 5)}\n" for i in range(30)))
+    b = write("b.fa", "".join(f">b{i}\n{'GGCA' * (2 + i % 7)}\n" for i in range(30)))
+    cfg = load_config(DATA / "tiny_pipeline.yaml", [
+        f"data.classes={{a: {a}, b: {b}}}", "data.length=null", "data.variable_length=true",
+        "data.leakage=ignore", "model={name: rnn_classifier, input: onehot, hidden_size: 8}",
+        "task.metrics=null"])
+    from biodl.data.datamodules import SequenceDataModule
+
+    dm = SequenceDataModule(cfg.data)
+    dm.setup("fit")
+    batch = dm.datasets["train"].__getitems__([0, 1])
+    assert batch["x"].shape[2] == 32  # padded at the end to the longest (8 x 4 bases)
+    assert batch["lengths"].tolist() == [len(s) for s in (
+        dm.datasets["train"].codes[0][dm.datasets["train"].codes[0] != 0],
+        dm.datasets["train"].codes[1][dm.datasets["train"].codes[1] != 0])]
+    result = fit(cfg, echo=quiet)
+    assert "test/auroc" in result.test_metrics

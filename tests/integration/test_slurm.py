@@ -1,0 +1,96 @@
+"""A real one-node Slurm cluster on this machine (slurmctld, slurmd and munged from Debian's
+packages, installed with apt-get when missing): `make slurm` submits the tiny pipeline as 2
+CPU DDP tasks, the job completes and leaves one finished MLflow run; a job signalled with
+SIGUSR1 saves a checkpoint, requeues itself and resumes into the same run.
+
+Slow (about a minute and a half with the cluster start) and needs root: `make test-slow`."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+from mlflow.tracking import MlflowClient
+
+from ..conftest import ROOT
+
+pytestmark = pytest.mark.slow
+
+SLURM = ROOT / "tests" / "slurm"
+TINY = "tests/data/tiny_pipeline.yaml"  # relative: the job runs in the submitting folder
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory, store_template) -> dict[str, str]:
+    """The environment of a running cluster: SLURM_CONF and a fresh MLflow store."""
+    if not shutil.which("slurmctld") and not shutil.which("apt-get"):
+        pytest.skip("no Slurm installed and no apt-get to install Debian's slurm-wlm")
+    state = tmp_path_factory.mktemp("slurm")
+    shutil.copy(store_template, state / "mlruns.db")
+    env = {**os.environ, "SLURM_CONF": str(state / "slurm.conf"),
+           "MLFLOW_TRACKING_URI": f"sqlite:///{state / 'mlruns.db'}"}
+    started = subprocess.run([SLURM / "start_cluster.sh", state], env=env, text=True,
+                             capture_output=True, timeout=600)
+    assert started.returncode == 0, started.stdout + started.stderr
+    yield env
+    subprocess.run([SLURM / "stop_cluster.sh", state], env=env, timeout=120)
+
+
+def submit(env: dict[str, str], settings: list[str]) -> str:
+    """`make slurm` from the repository root; returns the job id."""
+    done = subprocess.run(
+        ["make", "--no-print-directory", "slurm", f"PIPELINE={TINY}", "NODES=1", "GPUS=0",
+         "TASKS=2", "CPUS=1", f"SET={' '.join(settings)}"],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout + done.stderr
+    return re.search(r"submitted job (\d+)", done.stdout).group(1)
+
+
+def job(env: dict[str, str], job_id: str) -> dict[str, str]:
+    """`scontrol show job` as a dict (JobState, Restarts, ExitCode, StdOut, ...)."""
+    shown = subprocess.run(["scontrol", "show", "job", "--oneliner", job_id], env=env,
+                           capture_output=True, text=True, check=True).stdout
+    return dict(field.split("=", 1) for field in shown.split() if "=" in field)
+
+
+def wait_for_end(env: dict[str, str], job_id: str, timeout: float = 600) -> dict[str, str]:
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        state = job(env, job_id)
+        if state["JobState"] not in ("PENDING", "RUNNING", "CONFIGURING", "COMPLETING",
+                                     "REQUEUED", "REQUEUE_HOLD"):
+            return state
+        time.sleep(2)
+    subprocess.run(["scancel", job_id], env=env)
+    raise TimeoutError(f"job {job_id} still {state['JobState']} after {timeout} s")
+
+
+def only_run(env: dict[str, str], experiment: str):
+    client = MlflowClient(env["MLFLOW_TRACKING_URI"])
+    [run] = client.search_runs([client.get_experiment_by_name(experiment).experiment_id])
+    return client, run
+
+
+def test_make_slurm_runs_two_ddp_tasks_to_one_finished_run(cluster, tmp_path):
+    job_id = submit(cluster, ["trainer.max_epochs=2", "trainer.limit_train_batches=1.0",
+                              "tracking.experiment=slurm",
+                              f"callbacks.checkpoint.dir={tmp_path / 'runs'}"])
+    state = wait_for_end(cluster, job_id)
+    log = Path(state["StdOut"]).read_text()
+    assert (state["JobState"], state["ExitCode"]) == ("COMPLETED", "0:0"), log
+    assert log.count("mlflow run id:") == 1  # only rank 0 reports
+
+    client, run = only_run(cluster, "slurm")
+    assert run.info.status == "FINISHED"
+    assert run.data.metrics["train/examples"] == 36  # 72 training sequences over 2 ranks
+    assert "test/mcc" in run.data.metrics
+    assert len(client.get_metric_history(run.info.run_id, "val/loss")) == 2  # one an epoch
+    assert (ROOT / ".slurm" / f"{job_id}.run_id").read_text().strip() == run.info.run_id
+    [folder] = (tmp_path / "runs").iterdir()
+    assert folder.name == run.info.run_id
+    assert sorted(p.name for p in folder.iterdir()) == ["best.ckpt", "last.ckpt"]
