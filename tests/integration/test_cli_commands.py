@@ -70,3 +70,18 @@ def test_models_json_lists_names_and_parameter_counts():
     result = runner.invoke(app, ["models", "--json"])
     rows = {row["name"]: row["params"] for row in json.loads(result.output)}
     assert rows["cnn1d"] == 152_705
+
+
+def test_cli_start_up_imports_no_torch_lightning_or_mlflow():
+    import subprocess
+    import sys
+
+    code = ("import sys, biodl.cli; heavy = [m for m in ('torch', 'pytorch_lightning', 'mlflow') "
+            "if m in sys.modules]; print(heavy)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.stdout.strip() == "[]"
+    help_text = subprocess.run([sys.executable, "-m", "biodl.cli", "--help"],
+                               capture_output=True, text=True).stdout
+    for command in ("fit", "test", "validate", "predict", "models", "config", "check-data",
+                    "runs", "ui"):
+        assert f" {command} " in help_text
