@@ -24,7 +24,7 @@ from biodl.callbacks import EpochSummary, GradientMonitor
 from biodl.config import Config, dump_yaml, flatten, to_dict
 from biodl.data.datamodules import build_datamodule
 from biodl.errors import BiodlError
-from biodl.models import build_model, check_model_kwargs, model_arguments
+from biodl.models import build_model, check_model_kwargs, count_parameters, model_arguments
 from biodl.tasks import (ClassificationTask, Task, build_task, load_task, model_outputs,
                          task_mode)
 
@@ -59,8 +59,8 @@ def fit(cfg: Config, echo=print, resume: str | None = None,
 
     logger = tracking.make_logger(cfg.tracking, run_id=resume)
     if not resume and is_rank_zero():  # under DDP only rank 0 records; others get a no-op
-        tracking.record_run_start(logger, flatten(to_dict(cfg)), dump_yaml(cfg),
-                                  datamodule.input_files)
+        params = {**flatten(to_dict(cfg)), "model_parameters": count_parameters(task.model)}
+        tracking.record_run_start(logger, params, dump_yaml(cfg), datamodule.input_files)
         note_run_id(logger.run_id)
     # other DDP ranks have no run id; ModelCheckpoint broadcasts rank 0's folder at setup
     checkpoint = checkpoint_callback(cfg, logger.run_id or "not-rank-zero")

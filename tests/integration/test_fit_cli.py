@@ -43,6 +43,7 @@ def test_run_records_params_metrics_tags_and_artifacts(fitted):
     assert params["model.name"] == "cnn1d"
     assert params["model.channels"] == "[8, 8]"
     assert params["data.batch_size"] == "16"
+    assert params["model_parameters"] == "905"  # 4*8*9 + 16 + 8*8*9 + 16 + 8 + 1
     assert params["task.optimizer.name"] == "adamw"
     assert {"train/loss", "val/loss", "val/auroc", "test/mcc", "test/sn", "test/sp"} <= set(metrics)
     history = client.get_metric_history(run.info.run_id, "val/loss")
