@@ -20,6 +20,7 @@ SORT        ?=
 NODES       ?= 1
 GPUS        ?= 1
 TASKS       ?= 1
+CPUS        ?= 8
 TIME        ?= 24:00:00
 SWEEP_DIR   ?= .sweep
 BIN         := $(VENV)/bin
@@ -41,8 +42,9 @@ run: install
 
 fit: run
 
+# the fast suite; with CI=true (CI sets it) the slow real-data and Slurm checks as well
 test: install
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q $(if $(CI),-m "slow or not slow")
 
 test-slow: install
 	$(BIN)/pytest -q -m slow
@@ -69,7 +71,7 @@ report: install
 	$(BIN)/biodl runs $(PIPELINE) $(if $(SORT),--sort $(SORT))
 
 slurm: install
-	$(BIN)/python -m biodl.slurm $(PIPELINE) --nodes $(NODES) --gpus $(GPUS) --tasks $(TASKS) \
+	$(BIN)/python -m biodl.slurm $(PIPELINE) --nodes $(NODES) --gpus $(GPUS) --tasks $(TASKS) --cpus $(CPUS) \
 		--time $(TIME) $(foreach s,$(SET),--set $(s)) --submit
 
 bench: install

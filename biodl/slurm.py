@@ -35,9 +35,10 @@ set -euo pipefail
 cd ${workdir}
 export SRUN_CPUS_PER_TASK=$$SLURM_CPUS_PER_TASK  # srun >= 22.05 no longer inherits -c
 ${tracking}RUN_FILE=${logs}/$${SLURM_JOB_ID}.run_id
-if [ -s "$$RUN_FILE" ]; then
+if [ "$${SLURM_RESTART_COUNT:-0}" -gt 0 ] && [ -s "$$RUN_FILE" ]; then  # requeued
   srun ${biodl} fit --resume "$$(cat "$$RUN_FILE")" ${sets}
-else
+else  # a first launch: a file left by an earlier job with this id is not ours
+  rm -f "$$RUN_FILE"
   BIODL_RUN_FILE="$$RUN_FILE" srun ${biodl} fit ${pipeline} ${sets}
 fi
 """)

@@ -79,7 +79,8 @@ def fit(cfg: Config, echo=print, resume: str | None = None,
                 tracking.log_artifact(logger, best, "checkpoints")
             record_model(task, datamodule, logger, best, register, echo)
     metrics = {k: float(v) for k, v in (results[0] if results else {}).items()}
-    return FitResult(logger.run_id, metrics, best, time.perf_counter() - started)
+    run_id = logger.run_id if is_rank_zero() else None  # other DDP ranks stay quiet
+    return FitResult(run_id, metrics, best, time.perf_counter() - started)
 
 
 def is_rank_zero() -> bool:

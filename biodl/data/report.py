@@ -43,7 +43,11 @@ def image_summary(pixels: np.ndarray, labels: np.ndarray, names: list[str]) -> d
 
 def data_report(datamodule) -> dict:
     sets = datamodule.datasets
-    names = datamodule.class_names
+    names = getattr(datamodule, "class_names", [])
+    if not all(hasattr(ds, "codes") or hasattr(ds, "pixels") for ds in sets.values()):
+        # windows of contigs, sequence pairs: counts per split (their split is by contig)
+        return {name: {"records": len(ds)} for name, ds in sets.items()} | {
+            "duplicates_across_splits": {}}
     arrays = {name: getattr(ds, "codes", None) for name, ds in sets.items()}
     if any(a is None for a in arrays.values()):  # images
         arrays = {name: ds.pixels for name, ds in sets.items()}
@@ -64,6 +68,9 @@ def format_report(report: dict) -> list[str]:
         if name not in report:
             continue
         s = report[name]
+        if len(s) == 1:
+            lines.append(f"{name:<5} {s['records']:>8} records")
+            continue
         if "shape" in s:
             classes = "  ".join(f"{k}: {v}" for k, v in s["per_class"].items())
             lines.append(f"{name:<5} {s['records']:>8} images  {'x'.join(map(str, s['shape']))}"
@@ -76,6 +83,7 @@ def format_report(report: dict) -> list[str]:
                      f"{s['length_max']}  non-ACGT {100 * s['non_acgt_fraction']:.2f}% "
                      f"({s['records_with_non_acgt']} records){detail}")
     dups = report["duplicates_across_splits"]
-    lines.append("identical records across splits: " +
-                 "  ".join(f"{k} {v}" for k, v in dups.items()))
+    if dups:
+        lines.append("identical records across splits: " +
+                     "  ".join(f"{k} {v}" for k, v in dups.items()))
     return lines

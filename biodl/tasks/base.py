@@ -73,7 +73,7 @@ class Task(pl.LightningModule):
         Each `self.log` call costs about 1 ms in Lightning, several percent of a small
         model's step on a CPU, so the epoch mean is kept here and logged once, on the last batch.
         """
-        if batch_idx == 0:
+        if batch_idx == 0 or not hasattr(self, "_loss_sum"):  # or resumed mid-epoch
             self._loss_sum, self._loss_count = torch.zeros((), device=loss.device), 0
         self._loss_sum = self._loss_sum + loss.detach() * size
         self._loss_count += size

@@ -41,7 +41,9 @@ alive() { [ -s "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
 
 start_slurm() {
     mkdir -p "$state/ctld" "$state/d"
-    sed "s|@STATE@|$state|g" "$here/slurm.conf.in" > "$state/slurm.conf.new"
+    [ -s "$state/first_job_id" ] || echo $(( $(date +%s) % 60000000 + 1 )) > "$state/first_job_id"
+    sed -e "s|@STATE@|$state|g" -e "s|@FIRST_JOB_ID@|$(cat "$state/first_job_id")|" \
+        "$here/slurm.conf.in" > "$state/slurm.conf.new"
     mv "$state/slurm.conf.new" "$state/slurm.conf"
     if ! alive "$state/slurmctld.pid"; then
         say "starting slurmctld (log: $state/slurmctld.log)"

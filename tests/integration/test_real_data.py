@@ -1,0 +1,40 @@
+"""Slow checks on the real data: the shipped pipeline's quality, and every pipeline's data.
+
+`make test-slow` runs them (and `make test` does when CI=true).
+"""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from ..conftest import ROOT, SHARED_DATA
+
+pytestmark = pytest.mark.slow
+PIPELINES = sorted(p.name for p in (ROOT / "pipelines").iterdir() if p.is_dir())
+
+
+def test_ecoli_pipeline_quality(workdir):
+    """`make run`'s job; measured 2026-11-21: Sn 0.798, Sp 0.960, MCC 0.775, AUROC 0.959."""
+    done = subprocess.run([sys.executable, "-m", "biodl.cli", "fit",
+                           str(ROOT / "pipelines" / "ecoli_promoters")],
+                          capture_output=True, text=True, timeout=900, cwd=workdir)
+    assert done.returncode == 0, done.stdout + done.stderr
+    metrics = dict(line.split() for line in done.stdout.split("test metrics (best checkpoint):")
+                   [1].splitlines()[1:9])
+    assert float(metrics["test/auroc"]) >= 0.94
+    assert float(metrics["test/mcc"]) >= 0.70
+    assert float(metrics["test/sp"]) >= 0.93
+
+
+@pytest.mark.parametrize("pipeline", PIPELINES)
+def test_every_pipeline_reads_its_data(pipeline):
+    if not SHARED_DATA.is_dir() and pipeline != "ecoli_promoters":
+        pytest.skip(f"{SHARED_DATA} is not beside the repository")
+    done = subprocess.run([sys.executable, "-m", "biodl.cli", "check-data", "--json",
+                           str(ROOT / "pipelines" / pipeline)],
+                          capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    assert all(report[split]["records"] > 0 for split in ("train", "val", "test"))
