@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import math
+import os
+import subprocess
 
 import pytorch_lightning as pl
 from pytorch_lightning.utilities import rank_zero_only
@@ -56,3 +58,44 @@ def layer_grad_norms(model) -> dict[str, float]:
         if grads:
             norms[name or "model"] = float(torch.sqrt(sum(g.pow(2).sum() for g in grads)))
     return norms
+
+
+class SlurmPreemption(pl.Callback):
+    """Checkpoint and requeue when Slurm warns of pre-emption (SIGUSR1, `--signal`).
+
+    Lightning's own handler saves its checkpoint from inside the signal handler, where under
+    DDP its barrier can meet another rank's gradient all-reduce and hang. Here the handler only
+    sets a flag; at the next batch boundary all ranks agree on it (one scalar all-reduce per
+    step, only under Slurm with several processes), save `hpc_ckpt_N.ckpt` together in the
+    run's folder, and rank 0 asks Slurm to requeue the job, which resumes into the same run.
+    """
+
+    def __init__(self):
+        self.requested = False
+
+    def setup(self, trainer: pl.Trainer, module: pl.LightningModule, stage: str) -> None:
+        import signal
+
+        if stage == "fit":
+            signal.signal(signal.SIGUSR1, self._on_signal)
+
+    def _on_signal(self, signum, frame) -> None:
+        self.requested = True
+
+    def on_train_batch_end(self, trainer: pl.Trainer, module: pl.LightningModule, outputs,
+                           batch, batch_idx: int) -> None:
+        import torch
+
+        flag = torch.tensor(float(self.requested), device=module.device)
+        if trainer.world_size > 1:
+            flag = trainer.strategy.reduce(flag, reduce_op="max")
+        if flag.item() == 0:
+            return
+        self.requested = False
+        folder = trainer.checkpoint_callback.dirpath  # the run's folder, as rank 0 chose it
+        number = 1 + sum(1 for name in os.listdir(folder) if name.startswith("hpc_ckpt_"))
+        number = trainer.strategy.broadcast(number)
+        trainer.save_checkpoint(os.path.join(folder, f"hpc_ckpt_{number}.ckpt"))
+        if trainer.is_global_zero:
+            subprocess.run(["scontrol", "requeue", os.environ["SLURM_JOB_ID"]], check=False)
+        trainer.should_stop = True

@@ -20,7 +20,7 @@ from pytorch_lightning.callbacks import EarlyStopping, ModelCheckpoint
 from pytorch_lightning.utilities import rank_zero_only
 
 from biodl import evaluation, tracking, transfer
-from biodl.callbacks import EpochSummary, GradientMonitor
+from biodl.callbacks import EpochSummary, GradientMonitor, SlurmPreemption
 from biodl.config import Config, dump_yaml, flatten, to_dict
 from biodl.data.datamodules import build_datamodule
 from biodl.errors import BiodlError
@@ -240,6 +240,10 @@ def trainer_arguments(cfg: Config, task: Task) -> dict:
     arguments["enable_autolog_hparams"] = False  # the flattened config is logged as params
     if not interactive():  # a log file or CI: EpochSummary's one line per epoch instead
         arguments["enable_progress_bar"] = False
+    if under_slurm():  # pre-emption is handled by SlurmPreemption, at a batch boundary
+        from lightning_fabric.plugins.environments import SLURMEnvironment
+
+        arguments["plugins"] = [SLURMEnvironment(auto_requeue=False)]
     if not task.automatic_optimization:
         arguments["gradient_clip_val"] = None
     return arguments
@@ -256,8 +260,16 @@ def interactive() -> bool:
     return sys.stdout.isatty()
 
 
+def under_slurm() -> bool:
+    from lightning_fabric.plugins.environments import SLURMEnvironment
+
+    return SLURMEnvironment.detect()
+
+
 def other_callbacks(cfg: Config, echo) -> list[pl.Callback]:
     callbacks: list[pl.Callback] = [EpochSummary(echo)]
+    if under_slurm():
+        callbacks.append(SlurmPreemption())
     monitor = cfg.callbacks.gradient_monitor
     if monitor.enabled:
         callbacks.append(GradientMonitor(monitor.every_n_steps))
@@ -278,3 +290,4 @@ def _quiet_lightning() -> None:
                  "lightning.pytorch.utilities.rank_zero"):
         logging.getLogger(name).setLevel(logging.WARNING)
     warnings.filterwarnings("ignore", message=".*LeafSpec.*is deprecated")  # Lightning vs torch
+    warnings.filterwarnings("ignore", message="The `srun` command is available")  # not a job

@@ -98,14 +98,14 @@ def test_make_slurm_runs_two_ddp_tasks_to_one_finished_run(cluster, tmp_path):
 
 
 def test_preempted_job_requeues_and_resumes_into_the_same_run(cluster, tmp_path):
-    """One task: under DDP, Lightning's SIGUSR1 handler saves its checkpoint with a barrier
-    from inside the signal handler, which can meet another rank's gradient all-reduce and
-    hang (seen here on 1 of 2 tries); the fix belongs in biodl.train, not in Slurm."""
+    """Two DDP tasks: biodl's SlurmPreemption agrees on the signal at a batch boundary and
+    checkpoints there (Lightning's own handler, which saves inside the signal handler, could
+    hang on a barrier against the other rank's gradient all-reduce)."""
     runs = tmp_path / "runs"
     job_id = submit(cluster, ["trainer.max_epochs=10", "trainer.limit_train_batches=1.0",
                               "callbacks.early_stopping.enabled=false",
                               "tracking.experiment=slurm-requeue",
-                              f"callbacks.checkpoint.dir={runs}"], tasks=1)
+                              f"callbacks.checkpoint.dir={runs}"], tasks=2)
     deadline = time.time() + 300
     while not list(runs.glob("*/last.ckpt")):  # after epoch 0: Lightning's handlers are set
         assert time.time() < deadline and job(cluster, job_id)["JobState"] in ("PENDING",
