@@ -72,6 +72,7 @@ class SlurmPreemption(pl.Callback):
 
     def __init__(self):
         self.requested = False
+        self.requested_at_epoch_end = False
 
     def setup(self, trainer: pl.Trainer, module: pl.LightningModule, stage: str) -> None:
         import signal
@@ -84,18 +85,34 @@ class SlurmPreemption(pl.Callback):
 
     def on_train_batch_end(self, trainer: pl.Trainer, module: pl.LightningModule, outputs,
                            batch, batch_idx: int) -> None:
+        """Mid-epoch: checkpoint here. After the epoch's last batch, wait for its validation
+        and last.ckpt (`on_train_epoch_end`), or that validation would be lost on resume."""
+        if self._agreed(trainer, module) and not trainer.is_last_batch:
+            folder = trainer.checkpoint_callback.dirpath  # the run's folder, as rank 0 chose it
+            number = 1 + sum(1 for name in os.listdir(folder) if name.startswith("hpc_ckpt_"))
+            number = trainer.strategy.broadcast(number)
+            trainer.save_checkpoint(os.path.join(folder, f"hpc_ckpt_{number}.ckpt"))
+            self._requeue(trainer)
+
+    def on_train_epoch_end(self, trainer: pl.Trainer, module: pl.LightningModule) -> None:
+        if self.requested_at_epoch_end:
+            self._requeue(trainer)  # last.ckpt of this epoch is written: resume from it
+
+    def _agreed(self, trainer: pl.Trainer, module: pl.LightningModule) -> bool:
+        """Whether any rank got the signal; at the epoch's last batch, defer to its end."""
         import torch
 
         flag = torch.tensor(float(self.requested), device=module.device)
         if trainer.world_size > 1:
             flag = trainer.strategy.reduce(flag, reduce_op="max")
         if flag.item() == 0:
-            return
+            return False
         self.requested = False
-        folder = trainer.checkpoint_callback.dirpath  # the run's folder, as rank 0 chose it
-        number = 1 + sum(1 for name in os.listdir(folder) if name.startswith("hpc_ckpt_"))
-        number = trainer.strategy.broadcast(number)
-        trainer.save_checkpoint(os.path.join(folder, f"hpc_ckpt_{number}.ckpt"))
+        self.requested_at_epoch_end = bool(trainer.is_last_batch)
+        return True
+
+    def _requeue(self, trainer: pl.Trainer) -> None:
+        self.requested_at_epoch_end = False
         if trainer.is_global_zero:
             subprocess.run(["scontrol", "requeue", os.environ["SLURM_JOB_ID"]], check=False)
         trainer.should_stop = True

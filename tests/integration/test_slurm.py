@@ -121,8 +121,12 @@ def test_preempted_job_requeues_and_resumes_into_the_same_run(cluster, tmp_path)
     assert run.info.status == "FINISHED"
     assert "test/mcc" in run.data.metrics
     steps = [m.step for m in client.get_metric_history(run.info.run_id, "val/loss")]
-    assert len(steps) == 10 and steps == sorted(set(steps))  # one per epoch, none twice
+    assert steps == sorted(set(steps))  # unbroken: increasing, no step twice
+    # every epoch's validation (3 steps an epoch: 36 sequences a rank, batches of 16); after a
+    # mid-epoch resume Lightning may validate once more at the resumed step
+    assert {3 * epoch + 2 for epoch in range(10)} <= set(steps) and len(steps) <= 11
     [folder] = runs.iterdir()
     assert folder.name == run.info.run_id
-    assert sorted(p.name for p in folder.iterdir()) == ["best.ckpt", "hpc_ckpt_1.ckpt",
-                                                        "last.ckpt"]
+    names = {p.name for p in folder.iterdir()}
+    # mid-epoch: hpc_ckpt_1; at an epoch's last batch the job requeues after its last.ckpt
+    assert {"best.ckpt", "last.ckpt"} <= names <= {"best.ckpt", "last.ckpt", "hpc_ckpt_1.ckpt"}
