@@ -42,10 +42,11 @@ run: install
 
 fit: run
 
-# the fast suite; with CI=true (CI sets it) the slow real-data and Slurm checks as well
+# the fast suite; with CI=true (CI sets it) the slow real-data checks as well
 test: install
-	$(BIN)/pytest -q $(if $(CI),-m "slow or not slow")
+	$(BIN)/pytest -q $(if $(CI),-m "not cluster")
 
+# the slow real-data checks and the real Slurm cluster (root, apt-get)
 test-slow: install
 	$(BIN)/pytest -q -m slow
 

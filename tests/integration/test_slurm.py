@@ -20,7 +20,7 @@ from mlflow.tracking import MlflowClient
 
 from ..conftest import ROOT
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.cluster]
 
 SLURM = ROOT / "tests" / "slurm"
 TINY = "tests/data/tiny_pipeline.yaml"  # relative: the job runs in the submitting folder
