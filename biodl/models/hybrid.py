@@ -60,12 +60,7 @@ class CNNLSTM(nn.Module):
         self.rnn = make_rnn(cell, widths[-1], hidden_size, num_layers, bidirectional, rnn_dropout)
         self.global_pool = global_pool
         features = hidden_size * (2 if bidirectional else 1)
-        head: list[nn.Module] = [nn.Dropout(rnn_dropout)]
-        if hidden:
-            head += [nn.Linear(features, hidden), layers.activation(activation),
-                     nn.Dropout(rnn_dropout)]
-            features = hidden
-        self.head = nn.Sequential(*head, nn.Linear(features, num_outputs))
+        self.head = layers.rnn_head(features, hidden, num_outputs, rnn_dropout, activation)
         layers.init_weights(self, init, activation)
 
     def forward(self, x: Tensor, lengths: Tensor | None = None) -> Tensor:

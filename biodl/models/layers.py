@@ -71,3 +71,13 @@ def masked_pool1d(x: Tensor, mask: Tensor | None, size: int,
         y = F.avg_pool1d(x * weight, size, ceil_mode=True) / counts
     pooled = F.max_pool1d(weight, size, ceil_mode=True) > 0  # (N, 1, L')
     return y.masked_fill(~pooled, 0.0), pooled[:, 0]
+
+
+def rnn_head(features: int, hidden: int, num_outputs: int, dropout: float,
+             act: str) -> nn.Sequential:
+    """dropout -> [linear -> activation -> dropout] -> linear: the head of the recurrent models."""
+    head: list[nn.Module] = [nn.Dropout(dropout)]
+    if hidden:
+        head += [nn.Linear(features, hidden), activation(act), nn.Dropout(dropout)]
+        features = hidden
+    return nn.Sequential(*head, nn.Linear(features, num_outputs))

@@ -115,12 +115,7 @@ class RNNClassifier(nn.Module):
         self.input = SequenceInput(input, vocab_size, in_channels, embedding_dim)
         self.rnn = make_rnn(cell, self.input.size, hidden_size, num_layers, bidirectional, dropout)
         features = hidden_size * (2 if bidirectional else 1)
-        head: list[nn.Module] = [nn.Dropout(dropout)]
-        if hidden:
-            head += [nn.Linear(features, hidden), layers.activation(activation),
-                     nn.Dropout(dropout)]
-            features = hidden
-        self.head = nn.Sequential(*head, nn.Linear(features, num_outputs))
+        self.head = layers.rnn_head(features, hidden, num_outputs, dropout, activation)
         layers.init_weights(self, init, activation)
 
     def forward(self, x: Tensor, lengths: Tensor | None = None) -> Tensor:
