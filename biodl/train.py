@@ -167,6 +167,7 @@ def evaluate(cfg: Config, checkpoint: Path, split: str = "test") -> dict[str, fl
     datamodule = build_datamodule(cfg.data)
     datamodule.setup("fit")
     task = load_task(checkpoint)
+    task.test_reverse_complement = _test_reverse_complement(cfg)  # the config's, --set included
     trainer = pl.Trainer(**{**trainer_arguments(cfg, task), "devices": 1, "num_nodes": 1,
                             "strategy": "auto"}, logger=False, callbacks=[])
     run = trainer.test if split == "test" else trainer.validate

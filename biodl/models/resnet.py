@@ -6,6 +6,8 @@ Module names, order and state_dict keys are torchvision's (`conv1`, `bn1`, `laye
 `load_state_dict(strict=True)` into a model with 3 channels and 1000 outputs, and into any
 other with `load_backbone`. `small_input=True` swaps the stem for a 3x3 stride-1 conv with no
 max pool (for 28-64 px images); the keys stay the same, only `conv1.weight`'s shape changes.
+`channels_last=True` keeps weights and activations NHWC: with bf16-mixed precision that is
+oneDNN's fast path on CPUs with AMX and on tensor-core GPUs (numbers unchanged, layout only).
 """
 
 from __future__ import annotations
@@ -84,8 +86,9 @@ class ResNet(nn.Module):
 
     def __init__(self, block: Block, layers: tuple[int, int, int, int], in_channels: int = 3,
                  num_outputs: int = 1000, small_input: bool = False,
-                 zero_init_residual: bool = False):
+                 zero_init_residual: bool = False, channels_last: bool = False):
         super().__init__()
+        self.channels_last = channels_last
         self.inplanes = 64
         if small_input:
             self.conv1 = nn.Conv2d(in_channels, 64, 3, stride=1, padding=1, bias=False)
@@ -101,6 +104,8 @@ class ResNet(nn.Module):
         self.avgpool = nn.AdaptiveAvgPool2d((1, 1))
         self.fc = nn.Linear(512 * block.expansion, num_outputs)
         self._init_weights(zero_init_residual)
+        if channels_last:  # NHWC weights and activations: oneDNN's fast path (AMX bf16 on CPUs)
+            self.to(memory_format=torch.channels_last)
 
     def _make_layer(self, block: Block, planes: int, blocks: int, stride: int = 1) -> nn.Sequential:
         downsample = None
@@ -127,30 +132,32 @@ class ResNet(nn.Module):
                     nn.init.zeros_(m.bn2.weight)
 
     def forward(self, x: Tensor) -> Tensor:
+        if self.channels_last:
+            x = x.contiguous(memory_format=torch.channels_last)
         x = self.maxpool(self.relu(self.bn1(self.conv1(x))))  # (N, 64, H/4, W/4); H, W if small
         x = self.layer4(self.layer3(self.layer2(self.layer1(x))))  # (N, 512 * e, H/32, W/32)
         return self.fc(torch.flatten(self.avgpool(x), 1))  # (N, num_outputs)
 
 
 def resnet18(in_channels: int = 3, num_outputs: int = 1000, small_input: bool = False,
-             zero_init_residual: bool = False) -> ResNet:
+             zero_init_residual: bool = False, channels_last: bool = False) -> ResNet:
     """ResNet-18: BasicBlocks (2, 2, 2, 2); 11,689,512 parameters at 3 channels, 1000 outputs."""
     return ResNet(BasicBlock, (2, 2, 2, 2), in_channels, num_outputs, small_input,
-                  zero_init_residual)
+                  zero_init_residual, channels_last)
 
 
 def resnet34(in_channels: int = 3, num_outputs: int = 1000, small_input: bool = False,
-             zero_init_residual: bool = False) -> ResNet:
+             zero_init_residual: bool = False, channels_last: bool = False) -> ResNet:
     """ResNet-34: BasicBlocks (3, 4, 6, 3); 21,797,672 parameters at 3 channels, 1000 outputs."""
     return ResNet(BasicBlock, (3, 4, 6, 3), in_channels, num_outputs, small_input,
-                  zero_init_residual)
+                  zero_init_residual, channels_last)
 
 
 def resnet50(in_channels: int = 3, num_outputs: int = 1000, small_input: bool = False,
-             zero_init_residual: bool = False) -> ResNet:
+             zero_init_residual: bool = False, channels_last: bool = False) -> ResNet:
     """ResNet-50: Bottlenecks (3, 4, 6, 3); 25,557,032 parameters at 3 channels, 1000 outputs."""
     return ResNet(Bottleneck, (3, 4, 6, 3), in_channels, num_outputs, small_input,
-                  zero_init_residual)
+                  zero_init_residual, channels_last)
 
 
 @dataclass

@@ -14,6 +14,14 @@ Contract:
 Attention is Luong's "general" score with input feeding (Luong et al. 2015): the decoder state
 h_t scores encoder outputs as h_t^T W_a e_s, and the attentional state tanh(W_c [c_t; h_t])
 feeds the output layer and the next step's input.
+
+Two options for monotonic tasks such as translating a CDS:
+- `src_stride=3` reads the source through a conv of kernel and stride 3 before the encoder, so
+  each encoder position is a codon (and the encoder runs a third as many steps);
+- `relative_attention=True` adds a learned kernel of the offset between decoder step t and
+  encoder position s to every score, sum_k d_k cos(w_k (t - s)) over geometric frequencies w_k:
+  it starts peaked at s = t (one target token per encoder position, as codon -> residue) and
+  training sharpens or moves it. Content alone has to count positions; this does not.
 """
 
 from __future__ import annotations
@@ -46,6 +54,24 @@ class Memory(NamedTuple):
         return Memory(*(t.expand(rows, *t.shape[1:]) for t in self))
 
 
+class RelativePosition(nn.Module):
+    """Score bias sum_k d_k cos(w_k (t - s)) for decoder step t and encoder positions s.
+
+    Frequencies are geometric from period 2 to 2 * 2**(frequencies / 2); the weights d_k start
+    equal, which puts the peak at s = t.
+    """
+
+    def __init__(self, frequencies: int = 32, init: float = 0.5):
+        super().__init__()
+        periods = 2.0 ** torch.linspace(1.0, 1.0 + frequencies / 2, frequencies)
+        self.register_buffer("omega", 2 * torch.pi / periods, persistent=False)  # (K,)
+        self.weight = nn.Parameter(torch.full((frequencies,), init))
+
+    def forward(self, t: int, length: int) -> Tensor:
+        offsets = t - torch.arange(length, device=self.omega.device, dtype=self.omega.dtype)
+        return torch.cos(offsets[:, None] * self.omega) @ self.weight  # (S,)
+
+
 def select_state(state: Tensor | tuple[Tensor, Tensor], rows: Tensor):
     """Reorder a decoder state (layers, B, H) (or an LSTM's (h, c) pair) along the batch."""
     if isinstance(state, tuple):
@@ -66,18 +92,24 @@ class Seq2Seq(nn.Module):
     """A (bidirectional) encoder, a bridge to the decoder's initial state and an attentive decoder.
 
     At the defaults (embedding 32, hidden 128, one layer, LSTM, bidirectional encoder,
-    25 target tokens) it has 433,401 parameters.
+    25 target tokens) it has 433,401 parameters; `src_stride=3` adds 3,104 (the codon conv),
+    `relative_attention` 32.
     """
 
     def __init__(self, src_vocab_size: int = SRC_VOCAB_SIZE, tgt_vocab_size: int = TGT_VOCAB_SIZE,
                  embedding_dim: int = 32, hidden_size: int = 128, num_layers: int = 1,
-                 cell: Cell = "lstm", bidirectional_encoder: bool = True, dropout: float = 0.1):
+                 cell: Cell = "lstm", bidirectional_encoder: bool = True, dropout: float = 0.1,
+                 src_stride: int = 1, relative_attention: bool = False):
         super().__init__()
         self.hidden_size, self.num_layers = hidden_size, num_layers
         self.dirs = 2 if bidirectional_encoder else 1
         rnn = nn.LSTM if cell == "lstm" else nn.GRU
         between = dropout if num_layers > 1 else 0.0
         self.src_embed = nn.Embedding(src_vocab_size, embedding_dim, padding_idx=PAD)
+        self.src_stride = src_stride
+        self.frontend = (nn.Conv1d(embedding_dim, embedding_dim, src_stride, stride=src_stride)
+                         if src_stride > 1 else None)
+        self.relative = RelativePosition() if relative_attention else None
         self.encoder = rnn(embedding_dim, hidden_size, num_layers, batch_first=True,
                            bidirectional=bidirectional_encoder, dropout=between)
         enc_size = hidden_size * self.dirs
@@ -93,15 +125,20 @@ class Seq2Seq(nn.Module):
     def encode(self, src: Tensor, src_lengths: Tensor | None):
         """Memory for attention and the decoder's initial state (layers, N, H) (pair for LSTM)."""
         x = self.drop(self.src_embed(src))  # (N, S, E)
+        if self.frontend is not None:  # (N, S // stride, E): one position per codon
+            x = self.frontend(x.transpose(1, 2)).transpose(1, 2)
+            if src_lengths is not None:
+                src_lengths = (src_lengths // self.src_stride).clamp(min=1)
+        steps = x.shape[1]
         if src_lengths is None:
             out, state = self.encoder(x)
-            mask = torch.ones(src.shape, dtype=torch.bool, device=src.device)
+            mask = torch.ones(x.shape[:2], dtype=torch.bool, device=src.device)
         else:
             packed = pack_padded_sequence(x, src_lengths.cpu(), batch_first=True,
                                           enforce_sorted=False)
             out, state = self.encoder(packed)
-            out, _ = pad_packed_sequence(out, batch_first=True, total_length=src.shape[1])
-            mask = layers.length_mask(src_lengths.to(src.device), src.shape[1])
+            out, _ = pad_packed_sequence(out, batch_first=True, total_length=steps)
+            mask = layers.length_mask(src_lengths.to(src.device), steps)
         memory = Memory(out, self.attend(out), mask)  # (N, S, dirs * H), (N, S, H), (N, S)
         if isinstance(state, tuple):
             return memory, tuple(self._bridge(s) for s in state)
@@ -113,12 +150,14 @@ class Seq2Seq(nn.Module):
         state = state.view(self.num_layers, self.dirs, n, self.hidden_size).transpose(1, 2)
         return torch.tanh(self.bridge(state.reshape(self.num_layers, n, -1)))
 
-    def step(self, token: Tensor, state, feed: Tensor, memory: Memory):
-        """One decoder step: token (B,), feed (B, H) -> logits (B, V), new state, new feed."""
+    def step(self, token: Tensor, state, feed: Tensor, memory: Memory, t: int = 0):
+        """Decoder step t: token (B,), feed (B, H) -> logits (B, V), new state, new feed."""
         x = torch.cat([self.drop(self.tgt_embed(token)), feed], dim=-1)  # (B, E + H)
         out, state = self.decoder(x.unsqueeze(1), state)  # (B, 1, H)
         h = out[:, 0]  # (B, H)
         scores = torch.bmm(memory.keys, h.unsqueeze(2)).squeeze(2)  # (B, S)
+        if self.relative is not None:
+            scores = scores + self.relative(t, scores.shape[1])
         weights = scores.masked_fill(~memory.mask, float("-inf")).softmax(dim=-1)
         context = torch.bmm(weights.unsqueeze(1), memory.values).squeeze(1)  # (B, dirs * H)
         feed = torch.tanh(self.combine(torch.cat([context, h], dim=-1)))  # (B, H)
@@ -130,7 +169,7 @@ class Seq2Seq(nn.Module):
         feed = memory.values.new_zeros(src.shape[0], self.hidden_size)
         token, logits = tgt_in[:, 0], []
         for t in range(tgt_in.shape[1]):
-            step_logits, state, feed = self.step(token, state, feed, memory)  # (N, V)
+            step_logits, state, feed = self.step(token, state, feed, memory, t)  # (N, V)
             logits.append(step_logits)
             if t + 1 < tgt_in.shape[1]:
                 token = tgt_in[:, t + 1]
@@ -148,8 +187,8 @@ class Seq2Seq(nn.Module):
         token = torch.full((src.shape[0],), bos, dtype=torch.long, device=src.device)
         done = torch.zeros_like(token, dtype=torch.bool)
         tokens = []
-        for _ in range(max_len):
-            logits, state, feed = self.step(token, state, feed, memory)
+        for t in range(max_len):
+            logits, state, feed = self.step(token, state, feed, memory, t)
             token = never_pad_or_bos(logits, bos).argmax(dim=-1)  # (N,)
             tokens.append(token)
             done |= token == eos
@@ -177,8 +216,8 @@ class Seq2Seq(nn.Module):
         token = torch.tensor([bos], device=device)
         feed = memory.values.new_zeros(1, self.hidden_size)
         scores, hyps, finished, alive = torch.zeros(1, device=device), [[]], [], []
-        for _ in range(max_len):
-            logits, state, feed = self.step(token, state, feed, memory.expand(len(hyps)))
+        for t in range(max_len):
+            logits, state, feed = self.step(token, state, feed, memory.expand(len(hyps)), t)
             total = scores[:, None] + never_pad_or_bos(logits, bos).log_softmax(dim=-1)  # (K, V)
             best, flat = total.flatten().topk(min(beam_size, total.numel()))
             alive = []

@@ -129,3 +129,16 @@ def test_test_command_reproduces_the_fit_metrics_from_run_id_and_checkpoint(fitt
     fit_lines = fitted.output.split("test metrics (best checkpoint):")[1].splitlines()[1:9]
     assert printed == dict(line.split() for line in fit_lines)
     assert by_ckpt.exit_code == 0 and "val/auroc" in by_ckpt.output
+
+
+def test_test_command_honours_a_test_time_reverse_complement_override(fitted):
+    ckpt = fitted.folder / "biodl_runs" / fitted.run.info.run_id / "best.ckpt"
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        monkeypatch.chdir(fitted.folder)
+        plain = runner.invoke(app, ["test", str(ckpt)])
+        both = runner.invoke(app, ["test", str(ckpt), "--set",
+                                   "data.augment.test_reverse_complement=true"])
+    assert plain.exit_code == 0 and both.exit_code == 0, plain.output + both.output
+    plain_loss = dict(line.split() for line in plain.output.strip().splitlines())["test/loss"]
+    both_loss = dict(line.split() for line in both.output.strip().splitlines())["test/loss"]
+    assert plain_loss != both_loss  # both strands averaged: different probabilities

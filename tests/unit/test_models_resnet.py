@@ -77,3 +77,13 @@ def test_load_backbone_rejects_another_depth():
         load_backbone(small, large.state_dict())
     with pytest.raises(BiodlError, match="missing from the file; is it the same ResNet depth"):
         load_backbone(large, small.state_dict())
+
+
+def test_channels_last_changes_layout_not_numbers():
+    torch.manual_seed(0)
+    plain = resnet18(in_channels=5, num_outputs=3, small_input=True).eval()
+    nhwc = resnet18(in_channels=5, num_outputs=3, small_input=True, channels_last=True).eval()
+    nhwc.load_state_dict(plain.state_dict())
+    assert nhwc.conv1.weight.is_contiguous(memory_format=torch.channels_last)
+    x = torch.randn(2, 5, 16, 16)
+    torch.testing.assert_close(nhwc(x), plain(x), rtol=1e-4, atol=1e-4)

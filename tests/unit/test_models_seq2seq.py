@@ -74,3 +74,23 @@ def test_decoding_stops_at_eos():
     with torch.no_grad():
         model.out.bias[EOS] = -1e4  # EOS never comes
     assert [len(row) for row in model.greedy_decode(source(), None, max_len=5)] == [5, 5, 5]
+
+
+def test_codon_frontend_reads_one_position_per_codon():
+    model = tiny(src_stride=3)
+    memory, _ = model.encode(source(), SRC_LENGTHS)
+    assert memory.values.shape[:2] == (3, 3)  # 10 bases -> 3 whole codons
+    assert memory.mask.tolist() == [[True] * 3, [True, True, False], [True, False, False]]
+    assert model(source(), SRC_LENGTHS, torch.randint(1, 8, (3, 5))).shape == (3, 5, 8)
+
+
+def test_relative_attention_starts_peaked_on_the_diagonal():
+    from biodl.models.seq2seq import RelativePosition
+
+    bias = RelativePosition()(7, 20)
+    assert bias.argmax().item() == 7
+    assert bias[7].item() == pytest.approx(16.0)  # 32 frequencies, weight 0.5 each
+    assert torch.equal(bias[6], bias[8])  # symmetric in the offset
+    model = tiny(src_stride=3, relative_attention=True)
+    rows = model.greedy_decode(source(), SRC_LENGTHS, max_len=6)
+    assert valid(rows, 6)
