@@ -158,6 +158,31 @@ class LanguageData:
 
 
 @dataclass
+class EpidemicData:
+    """Simulated outbreaks of an SIR model with deaths: the first `observe` days of the series
+    in `inputs` -> the next `horizon` days of the infected curve (percent of the population)."""
+
+    format: Literal["sir"] = "sir"
+    outbreaks: int = 4000  # simulated outbreaks, each one example
+    seed: int = 0  # the simulation's own seed, so changing the training seed keeps the data
+    population: int = 1_000_000
+    # per-outbreak rates, each drawn uniformly from [low, high] (per day); R0 = beta / mu
+    beta: tuple[float, float] = (0.2, 0.45)  # infection rate
+    mu: tuple[float, float] = (0.07, 0.12)  # removal rate (recovery or death)
+    nu: tuple[float, float] = (0.9, 0.99)  # fraction of removals that recover; 1 - nu die
+    infected0: tuple[float, float] = (1e-5, 1e-4)  # initial infected fraction, log-uniform
+    observe: int = 30  # days of observed series given to the model
+    horizon: int = 60  # days forecast after them
+    inputs: list[Literal["infected", "deaths"]] = field(default_factory=lambda: ["infected"])
+    noise: float = 0.0  # sd of multiplicative log-normal noise on the observed series only
+    transform: Literal["log", "linear"] = "log"  # inputs as log10(percent + one person)
+    split: SplitConfig = field(default_factory=SplitConfig)  # by outbreak
+    batch_size: int = 64
+    eval_batch_size: Optional[int] = None
+    num_workers: int = 0
+
+
+@dataclass
 class ImageAugmentConfig:
     """Applied to training batches on the training device (not per image in Python)."""
 
@@ -200,6 +225,7 @@ DATA_FORMATS: dict[str, type] = {
     "genbank_tags": GenbankTagsData,
     "pairs": PairsData,
     "lm": LanguageData,
+    "sir": EpidemicData,
 }
 DataConfig = Union[FastaClassesData, TableData, FastaLabelsData, ImageData, GenomeData,
-                   GenbankTagsData, PairsData, LanguageData]
+                   GenbankTagsData, PairsData, LanguageData, EpidemicData]

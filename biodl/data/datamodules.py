@@ -231,6 +231,10 @@ def build_datamodule(cfg) -> pl.LightningDataModule:
         from biodl.data.genome_windows import GenomeDataModule
 
         return GenomeDataModule(cfg)
+    if cfg.format == "sir":
+        from biodl.data.epidemic import EpidemicDataModule
+
+        return EpidemicDataModule(cfg)
     from biodl.data.labelled_windows import GenbankTagsDataModule, LanguageDataModule
     from biodl.data.pairs import PairsDataModule
 

@@ -4,7 +4,8 @@ Binary metrics take the probability of the positive class (label 1); multiclass 
 (N, C) class probabilities; multilabel the (N, K) label probabilities (macro averages).
 `sn` is sensitivity (recall of the positive class), `sp` specificity; for more than two
 classes both are macro averages. `mcc` is the Matthews correlation coefficient, the "CC" of
-promoter-prediction papers. Regression metrics with several outputs are averaged over them.
+promoter-prediction papers. Regression metrics with several outputs are averaged over them,
+except the `peak_*` ones, which read the outputs as one curve over time (see `PeakError`).
 """
 
 from __future__ import annotations
@@ -42,6 +43,49 @@ class MeanSpearman(tmr.SpearmanCorrCoef):
         return super().compute().mean()
 
 
+PEAK_WINDOW = 7  # days either side of the true peak that `peak_mae` averages over
+
+
+def peak_window_mae(preds: torch.Tensor, target: torch.Tensor, window: int) -> torch.Tensor:
+    """(N, H) -> (N,) mean |error| over the days within `window` of each row's true peak."""
+    peak = target.argmax(dim=1, keepdim=True)  # (N, 1), the first maximum
+    days = torch.arange(target.shape[1], device=target.device)[None, :]  # (1, H)
+    near = ((days - peak).abs() <= window).to(preds.dtype)  # (N, H), the peak day included
+    return ((preds - target).abs() * near).sum(dim=1) / near.sum(dim=1)
+
+
+PEAK_ERRORS = {
+    "mae": peak_window_mae,
+    "day": lambda p, t, w: (p.argmax(dim=1) - t.argmax(dim=1)).abs().to(p.dtype),
+    "height": lambda p, t, w: (p.amax(dim=1) - t.amax(dim=1)).abs(),
+}
+
+
+class PeakError(Metric):
+    """Forecast error around the peak of each (N, H) target curve, averaged over curves:
+    `mae` over the days within `window` of the true peak (fewer at the curve's ends), `day`
+    |argmax prediction - argmax target| in days, `height` |max prediction - max target|."""
+
+    full_state_update = False
+
+    def __init__(self, kind: str, window: int = PEAK_WINDOW):
+        super().__init__()
+        self.kind, self.window = kind, window
+        # state names per kind: MetricCollection merges metrics whose states happen to match
+        self.total_name, self.count_name = f"{kind}_total", f"{kind}_count"
+        self.add_state(self.total_name, torch.tensor(0.0), dist_reduce_fx="sum")
+        self.add_state(self.count_name, torch.tensor(0), dist_reduce_fx="sum")
+
+    def update(self, preds: torch.Tensor, target: torch.Tensor) -> None:
+        preds, target = preds.reshape(len(preds), -1), target.reshape(len(target), -1)  # (N, H)
+        errors = PEAK_ERRORS[self.kind](preds.float(), target.float(), self.window)  # (N,)
+        setattr(self, self.total_name, getattr(self, self.total_name) + errors.sum())
+        setattr(self, self.count_name, getattr(self, self.count_name) + len(errors))
+
+    def compute(self) -> torch.Tensor:
+        return getattr(self, self.total_name) / getattr(self, self.count_name)
+
+
 Factory = Callable[[int], Metric]
 
 BINARY: dict[str, Factory] = {
@@ -76,11 +120,16 @@ MULTILABEL: dict[str, Factory] = {
 }
 
 REGRESSION: dict[str, Factory] = {
-    "mse": lambda k: tmr.MeanSquaredError(num_outputs=k),
-    "mae": lambda k: tmr.MeanAbsoluteError(num_outputs=k),
+    # over every output at once, so several outputs give one number (their mean) to log
+    "mse": lambda k: tmr.MeanSquaredError(),
+    "mae": lambda k: tmr.MeanAbsoluteError(),
     "pearson": lambda k: MeanPearson(num_outputs=k),
     "spearman": lambda k: MeanSpearman(num_outputs=k),
     "r2": lambda k: tmr.R2Score(multioutput="uniform_average") if k > 1 else tmr.R2Score(),
+    # the outputs as one curve over time (a forecast), e.g. the sir data format's
+    "peak_mae": lambda k: PeakError("mae"),
+    "peak_day_error": lambda k: PeakError("day"),
+    "peak_height_error": lambda k: PeakError("height"),
 }
 
 TABLES = {"binary": BINARY, "multiclass": MULTICLASS, "multilabel": MULTILABEL,
