@@ -173,3 +173,17 @@ def test_pairs_errors(write):
         pairs_module(bad).setup()
     with pytest.raises(BiodlError, match="no column 'gene'"):
         pairs_module(write("p.tsv", PAIRS), group_column="gene").setup()
+
+
+def test_length_buckets_cover_every_example_once_with_little_padding():
+    from biodl.data.pairs import LengthBuckets
+
+    lengths = np.random.default_rng(1).integers(10, 1000, 203)
+    sampler = LengthBuckets(lengths, batch_size=8, seed=3, pool=5)
+    first, second = list(sampler), list(sampler)
+    assert len(first) == len(sampler) == 26
+    assert sorted(i for batch in first for i in batch) == list(range(203))
+    assert first != second  # a new order each epoch
+    assert first == list(LengthBuckets(lengths, batch_size=8, seed=3, pool=5))  # seeded
+    spread = np.mean([np.ptp(lengths[b]) for b in first])
+    assert spread < 0.3 * np.ptp(lengths)  # batches of similar lengths
