@@ -94,3 +94,29 @@ def test_relative_attention_starts_peaked_on_the_diagonal():
     model = tiny(src_stride=3, relative_attention=True)
     rows = model.greedy_decode(source(), SRC_LENGTHS, max_len=6)
     assert valid(rows, 6)
+
+
+@pytest.mark.parametrize("options", [{}, {"src_stride": 3, "relative_attention": True},
+                                     {"cell": "gru", "num_layers": 2}])
+def test_parallel_teacher_forcing_equals_step_by_step(options):
+    model = tiny(input_feeding=False, **options)
+    tgt_in = torch.randint(1, 8, (3, 7), generator=torch.Generator().manual_seed(1))
+    parallel = model(source(), SRC_LENGTHS, tgt_in)  # one decoder call, batched attention
+    memory, state = model.encode(source(), SRC_LENGTHS)
+    feed = memory.values.new_zeros(3, model.hidden_size)
+    steps = []
+    for t in range(7):
+        logits, state, feed = model.step(tgt_in[:, t], state, feed, memory, t)
+        steps.append(logits)
+    torch.testing.assert_close(parallel, torch.stack(steps, dim=1), rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("bidirectional", [True, False])
+def test_unpacked_gru_encoder_equals_packed(bidirectional):
+    model = tiny(cell="gru", bidirectional_encoder=bidirectional, src_stride=3)
+    memory, state = model.encode(source(), SRC_LENGTHS)
+    model.unpacked = False  # the packed reference
+    memory_ref, state_ref = model.encode(source(), SRC_LENGTHS)
+    valid = memory_ref.mask[..., None]
+    torch.testing.assert_close(memory.values * valid, memory_ref.values * valid)
+    torch.testing.assert_close(state, state_ref)
