@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytorch_lightning as pl
 import torch
-from torch.utils.data import Dataset
+from torch.utils.data import DataLoader, Dataset, Sampler
 
 from biodl.config.data import GenbankTagsData, GroupSplitConfig, LanguageData, PairsData
 from biodl.config.binding import closest
@@ -21,6 +21,7 @@ from biodl.data import encoding
 from biodl.data.fasta import read_fasta
 from biodl.data.genbank import Contig, check_bases, is_genbank, read_contigs
 from biodl.data.datamodules import BatchLoaders
+from biodl.data.sequences import collate
 from biodl.errors import BiodlError
 
 SPLITS = ("train", "val", "test")
@@ -172,6 +173,35 @@ class TokenDataset(WindowDataset):
         return {"tokens": torch.from_numpy(encoding.tokens(codes))}
 
 
+class LengthBuckets(Sampler[list[int]]):
+    """Batches of similar source length, in a new random order each epoch.
+
+    Each epoch shuffles the examples, sorts every run of `pool` batches' worth by length, cuts
+    it into batches and shuffles the batches: little padding (an RNN pays for every padded
+    step), still random. Deterministic in (seed, epoch).
+    """
+
+    def __init__(self, lengths: np.ndarray, batch_size: int, seed: int = 0, pool: int = 50):
+        self.lengths, self.batch_size, self.seed, self.pool = lengths, batch_size, seed, pool
+        self.epoch = 0
+
+    def __len__(self) -> int:
+        return -(-len(self.lengths) // self.batch_size)
+
+    def __iter__(self):
+        rng = np.random.default_rng((self.seed, self.epoch))
+        self.epoch += 1
+        order = rng.permutation(len(self.lengths))
+        size = self.batch_size * self.pool
+        batches = []
+        for start in range(0, len(order), size):
+            chunk = order[start:start + size]
+            chunk = chunk[np.argsort(self.lengths[chunk], kind="stable")]
+            batches += [chunk[i:i + self.batch_size] for i in range(0, len(chunk), self.batch_size)]
+        for i in rng.permutation(len(batches)):
+            yield batches[i].tolist()
+
+
 class SplitDataModule(BatchLoaders, pl.LightningDataModule):
     """What the window and pairs data modules share: split bookkeeping and the loaders."""
 
@@ -186,6 +216,17 @@ class SplitDataModule(BatchLoaders, pl.LightningDataModule):
     def model_kwargs(self) -> dict:
         """Constructor arguments the model needs to fit this data."""
         return {}
+
+    def bucketed_loader(self, lengths: np.ndarray) -> DataLoader:
+        """Training batches of similar lengths on one process (most rows then need no
+        packing); under DDP, Lightning's sharded shuffle."""
+        trainer = getattr(self, "trainer", None)
+        if trainer is not None and trainer.world_size > 1:
+            return super().train_dataloader()
+        buckets = LengthBuckets(lengths, self.cfg.batch_size, self.cfg.split.seed)
+        return DataLoader(self.datasets["train"], batch_sampler=buckets, collate_fn=collate,
+                          num_workers=self.cfg.num_workers,
+                          persistent_workers=self.cfg.num_workers > 0)
 
 
 
@@ -244,6 +285,9 @@ class GenbankTagsDataModule(ContigDataModule):
 
     def make_dataset(self, windows: Windows) -> Dataset:
         return TagDataset(windows, self.cfg.input, encoding.onehot_table(self.cfg.unknown))
+
+    def train_dataloader(self) -> DataLoader:
+        return self.bucketed_loader(self.datasets["train"].windows.lengths)
 
     def model_kwargs(self) -> dict:
         return {"num_outputs": 2, "input": self.cfg.input}

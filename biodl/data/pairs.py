@@ -14,12 +14,11 @@ from typing import NamedTuple
 
 import numpy as np
 import torch
-from torch.utils.data import DataLoader, Dataset, Sampler
+from torch.utils.data import DataLoader, Dataset
 
 from biodl.config.data import PairsData
 from biodl.data import encoding
 from biodl.data.labelled_windows import SplitDataModule, gather, split_groups
-from biodl.data.sequences import collate
 from biodl.data.tables import read_table
 from biodl.errors import BiodlError
 from biodl.models.seq2seq import BOS, EOS, PAD, PROTEIN_TOKENS, TGT_VOCAB_SIZE
@@ -133,35 +132,6 @@ def checked_pair(where: str, source: str, target: str, group: str, cfg: PairsDat
     return Pair(group, dna, protein)
 
 
-class LengthBuckets(Sampler[list[int]]):
-    """Batches of similar source length, in a new random order each epoch.
-
-    Each epoch shuffles the examples, sorts every run of `pool` batches' worth by length, cuts
-    it into batches and shuffles the batches: little padding (an RNN pays for every padded
-    step), still random. Deterministic in (seed, epoch).
-    """
-
-    def __init__(self, lengths: np.ndarray, batch_size: int, seed: int = 0, pool: int = 50):
-        self.lengths, self.batch_size, self.seed, self.pool = lengths, batch_size, seed, pool
-        self.epoch = 0
-
-    def __len__(self) -> int:
-        return -(-len(self.lengths) // self.batch_size)
-
-    def __iter__(self):
-        rng = np.random.default_rng((self.seed, self.epoch))
-        self.epoch += 1
-        order = rng.permutation(len(self.lengths))
-        size = self.batch_size * self.pool
-        batches = []
-        for start in range(0, len(order), size):
-            chunk = order[start:start + size]
-            chunk = chunk[np.argsort(self.lengths[chunk], kind="stable")]
-            batches += [chunk[i:i + self.batch_size] for i in range(0, len(chunk), self.batch_size)]
-        for i in rng.permutation(len(batches)):
-            yield batches[i].tolist()
-
-
 class PairsDataModule(SplitDataModule):
     """(DNA, protein) pairs -> padded seq2seq batches, split by `data.group_column`."""
 
@@ -191,12 +161,4 @@ class PairsDataModule(SplitDataModule):
             self.datasets[split] = PairsDataset([p for p in pairs if p.group in members])
 
     def train_dataloader(self) -> DataLoader:
-        """Length-bucketed batches on one process; under DDP, Lightning's sharded shuffle."""
-        trainer = getattr(self, "trainer", None)
-        if trainer is not None and trainer.world_size > 1:
-            return super().train_dataloader()
-        dataset = self.datasets["train"]
-        buckets = LengthBuckets(dataset.src.lengths, self.cfg.batch_size, self.cfg.split.seed)
-        return DataLoader(dataset, batch_sampler=buckets, collate_fn=collate,
-                          num_workers=self.cfg.num_workers,
-                          persistent_workers=self.cfg.num_workers > 0)
+        return self.bucketed_loader(self.datasets["train"].src.lengths)

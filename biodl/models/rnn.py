@@ -34,8 +34,8 @@ def make_rnn(cell: str, input_size: int, hidden_size: int, num_layers: int,
 def run_rnn(rnn: nn.RNNBase, x: Tensor, lengths: Tensor | None) -> tuple[Tensor, Tensor]:
     """(N, L, D) -> outputs (N, L, dirs * H), zero at padding, and the last layer's final
     states (N, dirs * H), forward then backward (the backward one is its state at position 0)."""
-    if lengths is None:
-        out, state = rnn(x)
+    if lengths is None or bool((lengths == x.shape[1]).all()):  # no padding: no packing
+        out, state = rnn(x)                                      # (packed is slow on CPUs)
     else:
         packed = pack_padded_sequence(x, lengths.cpu(), batch_first=True, enforce_sorted=False)
         out, state = rnn(packed)
