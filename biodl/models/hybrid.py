@@ -3,7 +3,7 @@
 Contract: `forward(x, lengths=None)`, x `(N, in_channels, L)` float one-hot (channels ACGT),
 lengths `(N,)` valid positions (padding on the right) or None -> `(N, num_outputs)`.
 With lengths, convs see zeros past each sequence's end, pooling windows cover only valid
-positions and the RNN runs packed, so a padded sequence gives the same output as alone.
+positions and the RNN never reads padding, so a padded sequence gives the same output as alone.
 """
 
 from __future__ import annotations
