@@ -13,13 +13,14 @@ from pathlib import Path
 import numpy as np
 import pytorch_lightning as pl
 import torch
-from torch.utils.data import DataLoader, Dataset, Sampler
+from torch.utils.data import DataLoader, Dataset
 
 from biodl.config.data import GenbankTagsData, GroupSplitConfig, LanguageData, PairsData
 from biodl.config.binding import closest
 from biodl.data import encoding
 from biodl.data.fasta import read_fasta
 from biodl.data.genbank import Contig, check_bases, is_genbank, read_contigs
+from biodl.data.buckets import LengthBuckets
 from biodl.data.datamodules import BatchLoaders
 from biodl.data.sequences import collate
 from biodl.errors import BiodlError
@@ -171,35 +172,6 @@ class TokenDataset(WindowDataset):
     def __getitems__(self, indices: list[int]) -> dict[str, torch.Tensor]:
         codes = self.windows.codes_of(np.asarray(indices))  # (B, L) uint8
         return {"tokens": torch.from_numpy(encoding.tokens(codes))}
-
-
-class LengthBuckets(Sampler[list[int]]):
-    """Batches of similar source length, in a new random order each epoch.
-
-    Each epoch shuffles the examples, sorts every run of `pool` batches' worth by length, cuts
-    it into batches and shuffles the batches: little padding (an RNN pays for every padded
-    step), still random. Deterministic in (seed, epoch).
-    """
-
-    def __init__(self, lengths: np.ndarray, batch_size: int, seed: int = 0, pool: int = 50):
-        self.lengths, self.batch_size, self.seed, self.pool = lengths, batch_size, seed, pool
-        self.epoch = 0
-
-    def __len__(self) -> int:
-        return -(-len(self.lengths) // self.batch_size)
-
-    def __iter__(self):
-        rng = np.random.default_rng((self.seed, self.epoch))
-        self.epoch += 1
-        order = rng.permutation(len(self.lengths))
-        size = self.batch_size * self.pool
-        batches = []
-        for start in range(0, len(order), size):
-            chunk = order[start:start + size]
-            chunk = chunk[np.argsort(self.lengths[chunk], kind="stable")]
-            batches += [chunk[i:i + self.batch_size] for i in range(0, len(chunk), self.batch_size)]
-        for i in rng.permutation(len(batches)):
-            yield batches[i].tolist()
 
 
 class SplitDataModule(BatchLoaders, pl.LightningDataModule):

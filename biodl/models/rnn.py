@@ -33,25 +33,33 @@ def make_rnn(cell: str, input_size: int, hidden_size: int, num_layers: int,
 
 def run_rnn(rnn: nn.RNNBase, x: Tensor, lengths: Tensor | None) -> tuple[Tensor, Tensor]:
     """(N, L, D) -> outputs (N, L, dirs * H), zero at padding, and the last layer's final
-    states (N, dirs * H), forward then backward (the backward one is its state at position 0).
+    states (N, dirs * H), forward then backward (the backward one is its state at position 0)."""
+    out, state = run_by_length(rnn, x, lengths)
+    return out, final_states(state, 2 if rnn.bidirectional else 1, x.shape[0])
+
+
+def run_by_length(rnn: nn.RNNBase, x: Tensor, lengths: Tensor | None):
+    """(N, L, D) -> outputs (N, L, dirs * H), zero at padding, and the full final state
+    (layers * dirs, N, H) (an (h, c) pair for an LSTM), as if each row ran alone.
 
     Rows of one length run together without packing: on CPUs a packed RNN's backward pass
     fills a full-size gradient at every step (minutes for a batch of 2 kbp windows), while a
     few unpacked calls give the same numbers in seconds.
     """
-    dirs = 2 if rnn.bidirectional else 1
     if lengths is None or bool((lengths == x.shape[1]).all()):
-        out, state = rnn(x)
-        return out, final_states(state, dirs, x.shape[0])
+        return rnn(x)
     lengths = lengths.to(x.device)
+    dirs = 2 if rnn.bidirectional else 1
     out = x.new_zeros(x.shape[0], x.shape[1], dirs * rnn.hidden_size)
-    finals = x.new_zeros(x.shape[0], dirs * rnn.hidden_size)
+    shape = (rnn.num_layers * dirs, x.shape[0], rnn.hidden_size)
+    states = [x.new_zeros(shape) for _ in range(2 if isinstance(rnn, nn.LSTM) else 1)]
     for n in lengths.unique().tolist():
         rows = (lengths == n).nonzero().squeeze(1)
-        group_out, state = rnn(x[rows, :n])  # (G, n, dirs * H)
+        group_out, group_state = rnn(x[rows, :n])  # (G, n, dirs * H)
         out = out.index_copy(0, rows, F.pad(group_out, (0, 0, 0, x.shape[1] - n)))
-        finals = finals.index_copy(0, rows, final_states(state, dirs, len(rows)))
-    return out, finals
+        group_state = group_state if isinstance(group_state, tuple) else (group_state,)
+        states = [s.index_copy(1, rows, g) for s, g in zip(states, group_state)]
+    return out, tuple(states) if len(states) == 2 else states[0]
 
 
 def final_states(state: Tensor | tuple[Tensor, Tensor], dirs: int, n: int) -> Tensor:

@@ -176,7 +176,7 @@ def test_pairs_errors(write):
 
 
 def test_length_buckets_cover_every_example_once_with_little_padding():
-    from biodl.data.labelled_windows import LengthBuckets
+    from biodl.data.buckets import LengthBuckets
 
     lengths = np.random.default_rng(1).integers(10, 1000, 203)
     sampler = LengthBuckets(lengths, batch_size=8, seed=3, pool=5)

@@ -112,10 +112,18 @@ def test_parallel_teacher_forcing_equals_step_by_step(options):
 
 
 @pytest.mark.parametrize("bidirectional", [True, False])
-def test_unpacked_gru_encoder_equals_packed(bidirectional):
+def test_unpacked_gru_encoder_equals_packed(bidirectional, monkeypatch):
+    from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
+
+    import biodl.models.seq2seq as seq2seq
+
+    def packed(rnn, x, lengths):  # the reference: torch's packed sequences
+        out, state = rnn(pack_padded_sequence(x, lengths, batch_first=True, enforce_sorted=False))
+        return pad_packed_sequence(out, batch_first=True, total_length=x.shape[1])[0], state
+
     model = tiny(cell="gru", bidirectional_encoder=bidirectional, src_stride=3)
     memory, state = model.encode(source(), SRC_LENGTHS)
-    model.unpacked = False  # the packed reference
+    monkeypatch.setattr(seq2seq, "run_by_length", packed)
     memory_ref, state_ref = model.encode(source(), SRC_LENGTHS)
     valid = memory_ref.mask[..., None]
     torch.testing.assert_close(memory.values * valid, memory_ref.values * valid)
