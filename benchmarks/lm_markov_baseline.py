@@ -13,7 +13,7 @@ import argparse
 import time
 
 from biodl.config import load_config
-from biodl.data.datamodules import build_datamodule
+from biodl.data.formats import build_datamodule
 from biodl.data.markov import markov_perplexity
 
 

@@ -21,7 +21,7 @@ import torch
 
 from biodl import tracking
 from biodl.config import load_config
-from biodl.data.datamodules import build_datamodule
+from biodl.data.formats import build_datamodule
 from biodl.models import build_model
 from biodl.tasks.optim import build_optimizer
 from biodl.train import build_task_for, other_callbacks

@@ -160,14 +160,41 @@ def _checkpoint(source: str) -> Path:
 def predict(source: str = SOURCE,
             inputs: Path = typer.Argument(..., help="FASTA, CSV/TSV with a sequence column, "
                                                     "an image folder or an image manifest."),
-            output: Path = typer.Option(Path("predictions.csv"), "--output", "-o"),
+            output: Path = typer.Option(Path("predictions.csv"), "--output", "-o",
+                                        help="CSV/TSV; with --scan: .bedgraph, .bw or .tsv."),
+            length_policy: str = typer.Option(
+                "error", "--length-policy",
+                help="Records of another length than the model's window: error (refuse), "
+                     "crop, pad, crop_pad, or scan (slide the window; same as --scan)."),
+            scan: bool = typer.Option(False, "--scan", help="Slide the model along every "
+                                      "record (a genome) and write a track."),
+            stride: Optional[int] = typer.Option(None, help="Scan step in bases (default: "
+                                                 "half the window)."),
             batch_size: int = typer.Option(512, help="Inputs encoded and scored at a time."),
             force: bool = typer.Option(False, help="Overwrite an existing output file.")) -> None:
-    """Apply a trained model to new data: a CSV of ids, class probabilities and labels."""
-    from biodl.predict import predict as run_predict
+    """Apply a trained model to new data: a table of ids, class probabilities and labels,
+    or with --scan a genome track."""
+    from biodl.data.spec import PREDICT_LENGTH_POLICIES
+    from biodl.inference import batches, output as out, predict as scoring
+    from biodl.inference.model import load
 
-    count = run_predict(_checkpoint(source), inputs, output, batch_size, force)
+    if length_policy not in PREDICT_LENGTH_POLICIES:
+        raise BiodlError(f"--length-policy: {length_policy!r} is not a length policy; choose "
+                         f"{', '.join(PREDICT_LENGTH_POLICIES)}")
+    if scan or length_policy == "scan":
+        return _scan(source, inputs, output, stride, batch_size, force)
+    out.check_output(output, force)
+    task, spec, _ = load(_checkpoint(source))
+    header, rows = scoring.table(task, spec, batches.file_batches(inputs, spec, batch_size,
+                                                                   length_policy))
+    delimiter = "\t" if output.suffix.lower() in (".tsv", ".tab") else ","
+    count = out.write_table(output, header, rows, force, delimiter)
     typer.echo(f"{count} predictions written to {output}")
+
+
+def _scan(source: str, genome: Path, output: Path, stride: Optional[int], batch_size: int,
+          force: bool) -> None:
+    raise BiodlError("--scan: not available yet")
 
 
 @app.command()
@@ -229,15 +256,15 @@ def check_data(pipeline: str = PIPELINE, overrides: Optional[List[str]] = SET,
     import warnings
 
     from biodl.config import load_config
-    from biodl.data.datamodules import build_datamodule
-    from biodl.data.report import data_report, format_report
+    from biodl.data.formats import build_datamodule
+    from biodl.data.report import format_report
 
     cfg = load_config(pipeline, overrides or [])
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the report states duplicates itself
         datamodule = build_datamodule(cfg.data)
         datamodule.setup("fit")
-    report = data_report(datamodule)
+    report = datamodule.report()
     if as_json:
         typer.echo(json.dumps(report, indent=2))
         return

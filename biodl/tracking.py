@@ -113,7 +113,7 @@ def fetch_checkpoint(source: str, uri: str | None = None) -> Path:
 
 
 def log_model(logger: MLFlowLogger, checkpoint: Path, kind: str, output_header: list[str],
-              register: str | None = None) -> str | None:
+              register: str | None = None, input_spec: dict | None = None) -> str | None:
     """Log the best checkpoint as an MLflow pyfunc model with its signature (input columns ->
     output columns) and, with `register`, register it; returns the new version or None."""
     import mlflow
@@ -130,7 +130,8 @@ def log_model(logger: MLFlowLogger, checkpoint: Path, kind: str, output_header: 
         info = mlflow.pyfunc.log_model(name="model", python_model=BiodlModel(),
                                        artifacts={"checkpoint": str(checkpoint)},
                                        signature=infer_signature(example, output),
-                                       pip_requirements=["biodl"])
+                                       pip_requirements=["biodl"],
+                                       metadata={"input_spec": input_spec or {}})
     if not register:
         return None
     return str(mlflow.register_model(info.model_uri, register).version)

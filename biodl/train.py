@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
-import json
 import os
 import sys
-import tempfile
 import logging
-from importlib import import_module
 import warnings
 import time
 from dataclasses import dataclass
@@ -19,17 +16,26 @@ import torch
 from pytorch_lightning.callbacks import EarlyStopping, ModelCheckpoint
 from pytorch_lightning.utilities import rank_zero_only
 
-from biodl import evaluation, tracking, transfer
+from biodl import record, tracking, transfer
 from biodl.callbacks import EpochSummary, GradientMonitor, SlurmPreemption
 from biodl.config import Config, dump_yaml, flatten, to_dict
-from biodl.data.datamodules import build_datamodule
+from biodl.data.base import DataFormat
+from biodl.data.formats import build_datamodule
+from biodl.data.spec import Target
 from biodl.errors import BiodlError
 from biodl.models import build_model, check_model_kwargs, count_parameters, model_arguments
-from biodl.tasks import (ClassificationTask, Task, build_task, load_task, model_outputs,
-                         task_mode)
+from biodl.tasks import Task, build_task, load_task, model_outputs, task_mode
+from biodl.tasks import lm, seq2seq, tagging
 
-
-SEQUENCE_TASKS = {"tags": "tagging", "seq2seq": "seq2seq", "lm": "lm"}  # target -> module
+# targets whose task takes the data module's plain values: (cfg, model, model spec, input spec,
+# data module) -> the task
+SEQUENCE_TASKS = {
+    Target.TAGS: lambda cfg, model, ms, spec, dm: tagging.build(cfg.task, model, ms, spec,
+                                                                dm.class_counts()),
+    Target.SEQ2SEQ: lambda cfg, model, ms, spec, dm: seq2seq.build(cfg.task, model, ms, spec),
+    Target.LM: lambda cfg, model, ms, spec, dm: lm.build(cfg.task, model, ms, spec,
+                                                         cfg.trainer.gradient_clip_val),
+}
 
 
 @dataclass
@@ -74,10 +80,10 @@ def fit(cfg: Config, echo=print, resume: str | None = None,
         best = Path(checkpoint.best_model_path or checkpoint.last_model_path)
         results = trainer.test(task, datamodule=datamodule, ckpt_path=str(best), verbose=False)
         if is_rank_zero():
-            record_evaluation(task, datamodule, logger, trainer.callbacks)
+            record.artifacts(task, datamodule, logger, trainer.callbacks)
             if cfg.tracking.log_checkpoint or register:
                 tracking.log_artifact(logger, best, "checkpoints")
-            record_model(task, datamodule, logger, best, register, echo)
+            record.model(task, datamodule, logger, best, register, echo)
     metrics = {k: float(v) for k, v in (results[0] if results else {}).items()}
     run_id = logger.run_id if is_rank_zero() else None  # other DDP ranks stay quiet
     return FitResult(run_id, metrics, best, time.perf_counter() - started)
@@ -85,62 +91,6 @@ def fit(cfg: Config, echo=print, resume: str | None = None,
 
 def is_rank_zero() -> bool:
     return rank_zero_only.rank == 0
-
-
-def record_evaluation(task: Task, datamodule, logger, callbacks=()) -> None:
-    """Learning curves for every run; for classifiers also the test predictions, ROC and PR
-    curves, the confusion matrix and per-class precision/recall/F1 (as `evaluation/`).
-    Runs on rank 0 alone, with the best weights that `trainer.test` loaded."""
-    with tempfile.TemporaryDirectory() as tmp:
-        folder = Path(tmp)
-        evaluation.plot_learning_curves(folder / "learning_curves.png",
-                                        tracking.metric_history(logger))
-        for callback in callbacks:
-            if isinstance(callback, GradientMonitor) and callback.history:
-                evaluation.plot_gradient_norms(folder / "gradient_norms.png", callback.history)
-        if isinstance(task, ClassificationTask) and task.mode in ("binary", "multiclass"):
-            probs = predict_loader(task, datamodule, datamodule.test_dataloader()).float().numpy()
-            labels = datamodule.datasets["test"].labels.numpy()
-            names = datamodule.class_names
-            evaluation.write_predictions(folder / "test_predictions.csv",
-                                         datamodule.split_ids["test"], labels, probs, names)
-            evaluation.plot_curves(folder / "roc_pr_curves.png", labels, probs, names)
-            evaluation.plot_confusion(folder / "confusion_matrix.png", labels, probs, names)
-            pixels = getattr(datamodule.datasets["test"], "pixels", None)
-            if pixels is not None:
-                evaluation.plot_misclassified(folder / "misclassified.png", pixels, labels,
-                                              probs, names)
-            table = evaluation.per_class_table(labels, probs, names)
-            (folder / "per_class.json").write_text(json.dumps(table, indent=2))
-        tracking.log_artifacts(logger, folder, "evaluation")
-
-
-def record_model(task: Task, datamodule, logger, best: Path, register: str | None,
-                 echo) -> None:
-    """The pyfunc model with its signature, for models `biodl predict` can apply."""
-    spec = task.hparams.get("data_spec") if isinstance(task.hparams, dict) else None
-    if not spec:  # tagging, seq2seq and LM tasks have no predict path yet
-        return
-    from biodl.predict import output_columns
-
-    header, _ = output_columns(task, spec)
-    version = tracking.log_model(logger, best, spec["kind"], header, register)
-    if version:
-        echo(f"registered as models:/{register}/{version}")
-
-
-@torch.inference_mode()
-def predict_loader(task: Task, datamodule, loader) -> torch.Tensor:
-    """Predictions over a whole loader in this process (no Trainer, no collectives)."""
-    task.eval()
-    device = next(task.parameters()).device
-    outputs = []
-    for batch in loader:
-        batch = datamodule.on_after_batch_transfer(
-            {k: v.to(device) for k, v in batch.items()}, 0)  # e.g. codes -> one-hot
-        outputs.append(task.predictions(task.test_outputs(batch["x"],
-                                                          batch.get("lengths"))).cpu())
-    return torch.cat(outputs)
 
 
 def resume_checkpoint(cfg: Config, run_id: str) -> Path:
@@ -167,7 +117,8 @@ def evaluate(cfg: Config, checkpoint: Path, split: str = "test") -> dict[str, fl
     datamodule = build_datamodule(cfg.data)
     datamodule.setup("fit")
     task = load_task(checkpoint)
-    task.test_reverse_complement = _test_reverse_complement(cfg)  # the config's, --set included
+    # the config's strand handling, --set included
+    task.test_reverse_complement = datamodule.input_spec().strands == "both"
     trainer = pl.Trainer(**{**trainer_arguments(cfg, task), "devices": 1, "num_nodes": 1,
                             "strategy": "auto"}, logger=False, callbacks=[])
     run = trainer.test if split == "test" else trainer.validate
@@ -185,24 +136,23 @@ class ConfigInCheckpoint(pl.Callback):
         checkpoint["biodl_config"] = self.config_yaml
 
 
-def build_task_for(cfg: Config, datamodule) -> Task:
-    """The task and its model, sized by what the data module found."""
+def build_task_for(cfg: Config, datamodule: DataFormat) -> Task:
+    """The task and its model, sized by what the data module found; the input spec travels
+    in the task's hyperparameters (and so in every checkpoint)."""
+    input_spec = datamodule.input_spec()
     if datamodule.target in SEQUENCE_TASKS:
         spec = model_spec_for(cfg, datamodule.model_kwargs())
         model = prepare_model(cfg, spec)
-        builder = import_module(f"biodl.tasks.{SEQUENCE_TASKS[datamodule.target]}").build
-        extra = {"gradient_clip_val": cfg.trainer.gradient_clip_val} if (
-            datamodule.target == "lm") else {}
-        return builder(cfg.task, datamodule, model, spec, **extra)
-    mode = task_mode(cfg.task.loss, datamodule.target, datamodule.num_outputs)
+        return SEQUENCE_TASKS[datamodule.target](cfg, model, spec, input_spec.to_dict(),
+                                                 datamodule)
+    mode = task_mode(cfg.task.loss, datamodule.target.value, datamodule.num_outputs)
     decided = {**datamodule.model_kwargs(), "num_outputs": model_outputs(mode, datamodule.num_outputs)}
     spec = model_spec_for(cfg, decided)
     model = prepare_model(cfg, spec)
-    names = datamodule.class_names or list(getattr(cfg.data, "label_columns", []))
-    return build_task(cfg.task, model, mode, names, datamodule.class_counts(), spec,
-                      num_examples=len(datamodule.datasets["train"]),
-                      data_spec=datamodule.data_spec(),
-                      test_reverse_complement=_test_reverse_complement(cfg))
+    return build_task(cfg.task, model, mode, datamodule.output_names, datamodule.class_counts(),
+                      spec, num_examples=len(datamodule.datasets["train"]),
+                      input_spec=input_spec.to_dict(),
+                      test_reverse_complement=input_spec.strands == "both")
 
 
 def prepare_model(cfg: Config, spec: dict):
@@ -217,11 +167,6 @@ def prepare_model(cfg: Config, spec: dict):
     if cfg.finetune.freeze_backbone:
         transfer.freeze_backbone(model)
     return model
-
-
-def _test_reverse_complement(cfg: Config) -> bool:
-    augment = getattr(cfg.data, "augment", None)
-    return bool(getattr(augment, "test_reverse_complement", False))
 
 
 def model_spec_for(cfg: Config, decided: dict) -> dict:

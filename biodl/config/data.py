@@ -29,7 +29,10 @@ class AugmentConfig:
 class SequenceData:
     """What every sequence data format shares: encoding, split, augmentation, batches."""
 
-    length: Optional[int] = None  # pad (with N) or centre-crop to this; None: all the same
+    length: Optional[int] = None  # the model's window; None: every sequence's own (all equal)
+    # records of another length than `length`: error (refuse, naming them), crop (centre-crop
+    # longer ones), pad (centre shorter ones in N), crop_pad (both); never done silently
+    length_policy: Literal["error", "crop", "pad", "crop_pad"] = "error"
     # keep each sequence's own length: pad at the end to the longest, and give models that
     # take `lengths` (the RNNs: packed sequences) the true lengths
     variable_length: bool = False

@@ -1,4 +1,5 @@
-"""LightningDataModules: read once, check, split reproducibly, serve batches."""
+"""Labelled DNA sequences (formats fasta, table, fasta_labels): read once, check, split
+reproducibly, prepared through `biodl.data.prepare`, served as one-hot batches."""
 
 from __future__ import annotations
 
@@ -6,59 +7,17 @@ import warnings
 from pathlib import Path
 
 import numpy as np
-import pytorch_lightning as pl
-from torch.utils.data import DataLoader
 
-from biodl.config.schema import (FastaClassesData, FastaLabelsData, ImageData, SequenceData,
-                                 TableData)
-from biodl.data import encoding
-from biodl.data.sequences import (Records, SequenceDataset, collate, encode_batch,
-                                  load_fasta_classes, load_fasta_labels, load_table)
+from biodl.config.schema import FastaClassesData, FastaLabelsData, SequenceData, TableData
+from biodl.data import encoding, prepare, report
+from biodl.data.base import SPLITS, BatchLoaders, DataFormat, sorted_names, stratified_split
+from biodl.data.sequences import (Records, SequenceDataset, encode_batch, load_fasta_classes,
+                                  load_fasta_labels, load_table)
+from biodl.data.spec import InputSpec, Kind, Target
 from biodl.errors import BiodlError
 
-SPLITS = ("train", "val", "test")
 
-
-def stratified_split(labels: np.ndarray, val: float, test: float, seed: int) -> dict[str, np.ndarray]:
-    """Indices of train/val/test, the same fractions within each class, fixed by `seed`.
-
-    For multi-output labels (N, K) pass any (N,) grouping, e.g. zeros, for a plain random split.
-    """
-    if not (0 <= val < 1 and 0 <= test < 1 and val + test < 1):
-        raise BiodlError(f"data.split: val={val} and test={test} must be fractions summing "
-                         "below 1, e.g. val: 0.1, test: 0.1")
-    rng = np.random.default_rng(seed)
-    parts: dict[str, list[np.ndarray]] = {name: [] for name in SPLITS}
-    for label in np.unique(labels):
-        members = rng.permutation(np.flatnonzero(labels == label))
-        n_val, n_test = round(val * len(members)), round(test * len(members))
-        parts["val"].append(members[:n_val])
-        parts["test"].append(members[n_val:n_val + n_test])
-        parts["train"].append(members[n_val + n_test:])
-    return {name: np.sort(np.concatenate(chunks)) for name, chunks in parts.items()}
-
-
-class BatchLoaders:
-    """train/val/test loaders over `self.datasets`, whose `__getitems__` builds whole batches;
-    batch sizes and workers from `self.cfg`."""
-
-    def train_dataloader(self) -> DataLoader:
-        return self._loader("train", self.cfg.batch_size, shuffle=True)
-
-    def val_dataloader(self) -> DataLoader:
-        return self._loader("val", self.cfg.eval_batch_size or self.cfg.batch_size)
-
-    def test_dataloader(self) -> DataLoader:
-        return self._loader("test", self.cfg.eval_batch_size or self.cfg.batch_size)
-
-    def _loader(self, split: str, batch_size: int, shuffle: bool = False) -> DataLoader:
-        workers = self.cfg.num_workers
-        return DataLoader(self.datasets[split], batch_size=batch_size, shuffle=shuffle,
-                          collate_fn=collate, num_workers=workers,
-                          persistent_workers=workers > 0)
-
-
-class SequenceDataModule(BatchLoaders, pl.LightningDataModule):
+class SequenceDataModule(BatchLoaders, DataFormat):
     """Labelled DNA sequences from any sequence format -> one-hot batches.
 
     `target` is "class" (binary or multiclass: `class_names`), "multilabel" or "regression"
@@ -69,15 +28,23 @@ class SequenceDataModule(BatchLoaders, pl.LightningDataModule):
         super().__init__()
         self.cfg = cfg
         self.table = encoding.onehot_table(cfg.unknown, cfg.lowercase)
-        self.target = getattr(cfg, "target", "class")
+        self.target = Target(cfg.target) if isinstance(cfg, (TableData, FastaLabelsData)) \
+            else Target.CLASS
         self.class_names: list[str] = []
-        self.num_outputs = 0
+        self.label_names: list[str] = []
         self.datasets: dict[str, SequenceDataset] = {}
         self.split_ids: dict[str, list[str]] = {}
+        self.raw_lengths: dict[str, np.ndarray] = {}  # before any crop or pad (check-data)
+        self.length: int | None = None  # the window every sequence is prepared to
 
     @property
     def num_classes(self) -> int:
-        return len(self.class_names)
+        return len(self.class_names) if self.target is Target.CLASS else 0
+
+    @property
+    def output_names(self) -> list[str]:
+        """Class names, or one name per label column (multilabel and regression)."""
+        return self.class_names if self.target is Target.CLASS else self.label_names
 
     @property
     def input_files(self) -> list[Path]:
@@ -94,17 +61,25 @@ class SequenceDataModule(BatchLoaders, pl.LightningDataModule):
         splits = self._read_splits()
         labels = self._encode_labels(splits)
         variable = self.cfg.variable_length
-        length = self.cfg.length or (_longest(splits) if variable else _common_length(splits))
+        self.length = self.cfg.length or (_longest(splits) if variable else _common_length(splits))
         for name, records in splits.items():
+            self.raw_lengths[name] = np.array([len(s) for s in records.seqs], dtype=np.int64)
+            prepared = self.prepare(records)
             augment = self.cfg.augment if name == "train" else None
-            codes = encoding.to_codes(records.seqs, length, "left" if variable else "centre")
-            classes = len(self.class_names) if self.target == "class" else 0
-            lengths = np.minimum([len(s) for s in records.seqs], length) if variable else None
-            self.datasets[name] = SequenceDataset(codes, labels[name], self.table, augment,
-                                                  classes, encode=self.cfg.num_workers == 0,
-                                                  lengths=lengths)
+            self.datasets[name] = SequenceDataset(prepared.codes, labels[name], self.table,
+                                                  augment, self.num_classes,
+                                                  encode=self.cfg.num_workers == 0,
+                                                  lengths=prepared.lengths)
             self.split_ids[name] = records.ids
         self._check_leakage()
+
+    def prepare(self, records: Records) -> prepare.Codes:
+        """Records -> codes through the one input path inference uses too."""
+        files = ", ".join(str(p) for p in self.input_files)
+        return prepare.sequence_codes(
+            records.seqs, self.length, self.cfg.length_policy,
+            lambda i: f"{files}: record '{records.ids[i]}'", self.cfg.variable_length,
+            option="data.length_policy")
 
     def _read_splits(self) -> dict[str, Records]:
         cfg = self.cfg
@@ -128,7 +103,7 @@ class SequenceDataModule(BatchLoaders, pl.LightningDataModule):
         return self._split(records)
 
     def _split(self, records: Records) -> dict[str, Records]:
-        groups = np.asarray(records.labels) if self.target == "class" else np.zeros(
+        groups = np.asarray(records.labels) if self.target is Target.CLASS else np.zeros(
             len(records.ids))
         split = self.cfg.split
         indices = stratified_split(groups, split.val, split.test, split.seed)
@@ -139,23 +114,22 @@ class SequenceDataModule(BatchLoaders, pl.LightningDataModule):
                                  f"larger data.split.{name} fraction")
             out[name] = Records([records.seqs[i] for i in index],
                                 [records.labels[i] for i in index],
-                                [records.ids[i] for i in index])
+                                [records.ids[i] for i in index], records.label_names)
         return out
 
     def _encode_labels(self, splits: dict[str, Records]) -> dict[str, np.ndarray]:
-        if self.target != "class":
+        if self.target is not Target.CLASS:
             arrays = {k: np.asarray(r.labels, dtype=np.float32) for k, r in splits.items()}
-            self.num_outputs = arrays["train"].shape[1]
+            self.label_names = list(splits["train"].label_names)
             return arrays
         if isinstance(self.cfg, FastaClassesData):
             self.class_names = list(self.cfg.classes)
         else:
-            self.class_names = _sorted_names({n for r in splits.values() for n in r.labels})
+            self.class_names = sorted_names({n for r in splits.values() for n in r.labels})
         if len(self.class_names) < 2:
             raise BiodlError(f"data: only one class ({self.class_names}) in the labels; "
                              "a classifier needs at least two")
         index = {name: i for i, name in enumerate(self.class_names)}
-        self.num_outputs = len(self.class_names)
         return {k: np.asarray([index[n] for n in r.labels], dtype=np.int64)
                 for k, r in splits.items()}
 
@@ -164,23 +138,30 @@ class SequenceDataModule(BatchLoaders, pl.LightningDataModule):
         on the training device (16 times less to copy between processes)."""
         training = self.trainer is not None and self.trainer.training
         augment = self.cfg.augment if training else None
-        return encode_batch(batch, self.table, augment,
-                            len(self.class_names) if self.target == "class" else 0)
+        return encode_batch(batch, self.table, augment, self.num_classes)
 
     def model_kwargs(self) -> dict:
-        """Constructor arguments the data decides, given to models that take them."""
         return {"in_channels": 4, "seq_len": self.datasets["train"].codes.shape[1]}
 
-    def data_spec(self) -> dict:
-        """How new inputs must be prepared for a model trained on this data (plain values)."""
+    def input_spec(self) -> InputSpec:
         cfg = self.cfg
-        return {"kind": "sequences", "length": int(self.datasets["train"].codes.shape[1]),
-                "unknown": cfg.unknown, "lowercase": cfg.lowercase, "target": self.target,
-                "class_names": list(self.class_names)}
+        return InputSpec(
+            format=cfg.format, kind=Kind.ONEHOT, target=self.target,
+            output_names=tuple(self.output_names), length=int(self.length),
+            length_policy=cfg.length_policy, variable_length=cfg.variable_length,
+            unknown=cfg.unknown, lowercase=cfg.lowercase,
+            strands="both" if cfg.augment.test_reverse_complement else "forward",
+            trained_reverse_complement=cfg.augment.reverse_complement)
+
+    def report(self) -> dict:
+        raw = {n: prepare.length_summary(sizes, self.length, self.cfg.variable_length)
+               for n, sizes in self.raw_lengths.items()}
+        names = [] if self.target is Target.REGRESSION else self.output_names
+        return report.sequence_report(self.datasets, names, raw)
 
     def class_counts(self) -> list[int]:
         labels = self.datasets["train"].labels.numpy()
-        if self.target != "class":
+        if self.target is not Target.CLASS:
             return labels.sum(axis=0).astype(int).tolist()
         return np.bincount(labels, minlength=self.num_classes).tolist()
 
@@ -210,34 +191,3 @@ def _common_length(splits: dict[str, Records]) -> int:
     raise BiodlError(f"data: sequences differ in length ({shortest[0]} bp for '{shortest[1]}', "
                      f"{longest[0]} bp for '{longest[1]}'); set data.length to pad or crop "
                      "them all to one length, or data.variable_length=true for RNNs")
-
-
-def _sorted_names(names: set[str]) -> list[str]:
-    """Class names in numeric order when they are all integers ('0', '1', '10'), else text."""
-    if all(n.lstrip("-").isdigit() for n in names):
-        return sorted(names, key=int)
-    return sorted(names)
-
-
-def build_datamodule(cfg) -> pl.LightningDataModule:
-    """The data module for a data config, by its format."""
-    if isinstance(cfg, (FastaClassesData, TableData, FastaLabelsData)):
-        return SequenceDataModule(cfg)
-    if isinstance(cfg, ImageData):
-        from biodl.data.image_datamodule import ImageDataModule
-
-        return ImageDataModule(cfg)
-    if cfg.format == "genome":
-        from biodl.data.genome_windows import GenomeDataModule
-
-        return GenomeDataModule(cfg)
-    if cfg.format == "sir":
-        from biodl.data.epidemic import EpidemicDataModule
-
-        return EpidemicDataModule(cfg)
-    from biodl.data.labelled_windows import GenbankTagsDataModule, LanguageDataModule
-    from biodl.data.pairs import PairsDataModule
-
-    modules = {"genbank_tags": GenbankTagsDataModule, "lm": LanguageDataModule,
-               "pairs": PairsDataModule}
-    return modules[cfg.format](cfg)

@@ -27,16 +27,15 @@ from typing import NamedTuple
 
 import numpy as np
 
-ALPHABET = "ACGT"
-PAD = 0  # the code of padding; encodes to all zeros
+from biodl.vocab import ALPHABET, DNA_TOKENS, DNA_VOCAB_SIZE, PAD, TOKEN_N  # noqa: F401 (re-exported)
+
 IUPAC = {
     "A": "A", "C": "C", "G": "G", "T": "T", "U": "T",
     "R": "AG", "Y": "CT", "S": "CG", "W": "AT", "K": "GT", "M": "AC",
     "B": "CGT", "D": "AGT", "H": "ACT", "V": "ACG", "N": "ACGT",
 }
-TOKENS = "-ACGTN"  # token i stands for TOKENS[i]; '-' is padding
-VOCAB_SIZE = len(TOKENS)
-TOKEN_N = 5
+TOKENS = DNA_TOKENS  # token i stands for TOKENS[i]; '-' is padding
+VOCAB_SIZE = DNA_VOCAB_SIZE
 TOKEN_COMPLEMENT = np.array([0, 4, 3, 2, 1, 5], dtype=np.int64)  # token -> its complement
 UNKNOWN_POLICIES = ("zeros", "uniform", "iupac", "error")
 LOWERCASE_POLICIES = ("upper", "n", "error")

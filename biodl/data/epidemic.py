@@ -23,12 +23,12 @@ from pathlib import Path
 from typing import NamedTuple
 
 import numpy as np
-import pytorch_lightning as pl
 import torch
 from torch.utils.data import Dataset
 
 from biodl.config.data import EpidemicData
-from biodl.data.datamodules import BatchLoaders, stratified_split
+from biodl.data.base import BatchLoaders, DataFormat, stratified_split
+from biodl.data.spec import InputSpec, Kind, Target
 from biodl.errors import BiodlError
 
 SUBSTEPS = 4  # RK4 steps a day: daily rates up to MAX_RATE stay accurate and stable
@@ -98,10 +98,11 @@ def simulate_outbreaks(cfg: EpidemicData) -> Outbreaks:
     return Outbreaks(params, observed, states[:, SERIES["infected"], cfg.observe:])
 
 
-def model_inputs(observed: np.ndarray, cfg: EpidemicData) -> np.ndarray:
-    """(M, C, observe) percent -> float32 model inputs, as `data.transform` says."""
-    if cfg.transform == "log":
-        observed = np.log10(observed + PERCENT / cfg.population)  # one person: no log of 0
+def model_inputs(observed: np.ndarray, transform: str, population: int) -> np.ndarray:
+    """(M, C, observe) percent -> float32 model inputs, as `data.transform` says (training and
+    `biodl predict` both call this)."""
+    if transform == "log":
+        observed = np.log10(observed + PERCENT / population)  # one person: no log of 0
     return observed.astype(np.float32)
 
 
@@ -156,10 +157,10 @@ class SeriesDataset(Dataset):
         return {k: v[0] for k, v in self.__getitems__([index]).items()}
 
 
-class EpidemicDataModule(BatchLoaders, pl.LightningDataModule):
+class EpidemicDataModule(BatchLoaders, DataFormat):
     """Simulated outbreaks -> a regression with one output per forecast day."""
 
-    target = "regression"
+    target = Target.REGRESSION
 
     def __init__(self, cfg: EpidemicData):
         super().__init__()
@@ -172,12 +173,8 @@ class EpidemicDataModule(BatchLoaders, pl.LightningDataModule):
         return []
 
     @property
-    def num_outputs(self) -> int:
-        return self.cfg.horizon
-
-    @property
-    def class_names(self) -> list[str]:
-        """The output names, one per forecast day (as train.py names regression outputs)."""
+    def output_names(self) -> list[str]:
+        """One per forecast day."""
         return [f"day_{self.cfg.observe + i}" for i in range(self.cfg.horizon)]
 
     def setup(self, stage: str | None = None) -> None:
@@ -186,7 +183,7 @@ class EpidemicDataModule(BatchLoaders, pl.LightningDataModule):
         check_config(self.cfg)
         indices = split_outbreaks(self.cfg)
         outbreaks = simulate_outbreaks(self.cfg)
-        x = model_inputs(outbreaks.observed, self.cfg)
+        x = model_inputs(outbreaks.observed, self.cfg.transform, self.cfg.population)
         for name, index in indices.items():
             self.datasets[name] = SeriesDataset(x[index], outbreaks.future[index])
             self.split_ids[name] = [f"outbreak_{i}" for i in index]
@@ -196,8 +193,12 @@ class EpidemicDataModule(BatchLoaders, pl.LightningDataModule):
         return {"in_channels": len(self.cfg.inputs), "input": "onehot",
                 "seq_len": self.cfg.observe}
 
-    def class_counts(self) -> list[int]:
-        return []  # no classes: nothing to weight
+    def split_labels(self, split: str) -> np.ndarray:
+        return self.datasets[split].y.numpy()
 
-    def data_spec(self) -> None:
-        return None  # no `biodl predict` path for simulated series yet
+    def input_spec(self) -> InputSpec:
+        cfg = self.cfg
+        return InputSpec(format=cfg.format, kind=Kind.SERIES, target=self.target,
+                         output_names=tuple(self.output_names), length=cfg.observe,
+                         channels=tuple(cfg.inputs), transform=cfg.transform,
+                         population=cfg.population)

@@ -17,11 +17,13 @@ from pathlib import Path
 import numpy as np
 
 from biodl.config.data import GenomeData
-from biodl.data.datamodules import SPLITS, SequenceDataModule
+from biodl.data.base import SPLITS
+from biodl.data.datamodules import SequenceDataModule
 from biodl.data.genome import Genome, Window
 from biodl.data.intervals import (Interval, centred_windows, overlap_mask, read_intervals,
                                   sample_negatives)
 from biodl.data.sequences import SequenceDataset
+from biodl.data.spec import Target
 from biodl.errors import BiodlError
 
 CHUNK = 4096  # windows read at a time when every window is needed (leakage check, report)
@@ -99,7 +101,7 @@ class GenomeDataModule(SequenceDataModule):
 
     def __init__(self, cfg: GenomeData):
         super().__init__(cfg)
-        self.target = "class" if len(cfg.intervals) == 1 else "multilabel"
+        self.target = Target.CLASS if len(cfg.intervals) == 1 else Target.MULTILABEL
         self.split_ids = WindowNames(self.datasets)
         self.genome: Genome | None = None
 
@@ -122,9 +124,11 @@ class GenomeDataModule(SequenceDataModule):
         exclude = everything + WindowCodes(genome, chroms, index, starts, cfg.window).windows()
         held = {name: number for number, split in enumerate(SPLITS) for name in members[split]}
         split_of = np.array([held[name] for name in chroms], dtype=np.int8)[index]
-        self.class_names = (["background", *cfg.intervals] if self.target == "class"
-                            else list(cfg.intervals))
-        self.num_outputs = len(self.class_names)
+        self.length = cfg.window
+        if self.target is Target.CLASS:
+            self.class_names = ["background", *cfg.intervals]
+        else:
+            self.label_names = list(cfg.intervals)
         for number, split in enumerate(SPLITS):
             chosen = split_of == number
             _check_positives(cfg, split, int(chosen.sum()), everything)
@@ -152,13 +156,13 @@ class GenomeDataModule(SequenceDataModule):
         labels = self._labels(files, index, starts, len(index) - len(negatives))
         order = np.lexsort((starts, index))
         codes = WindowCodes(self.genome, chroms, index[order], starts[order], cfg.window)
-        classes = self.num_classes if self.target == "class" else 0  # mixup's soft labels
-        augment = cfg.augment if split == "train" else None
-        self.datasets[split] = SequenceDataset(codes, labels[order], self.table, augment, classes)
+        augment = cfg.augment if split == "train" else None  # num_classes: mixup's soft labels
+        self.datasets[split] = SequenceDataset(codes, labels[order], self.table, augment,
+                                               self.num_classes)
 
     def _labels(self, files: dict[str, list[Interval]], index: np.ndarray, starts: np.ndarray,
                 positives: int) -> np.ndarray:
-        if self.target == "class":
+        if self.target is Target.CLASS:
             return (np.arange(len(index)) < positives).astype(np.int64)
         chroms, ends = list(self.genome.index), starts + self.cfg.window
         return np.stack([overlap_mask(intervals, chroms, index, starts, ends)

@@ -11,28 +11,27 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-import pytorch_lightning as pl
 import torch
 from torch.utils.data import DataLoader, WeightedRandomSampler
 
 from biodl.config.schema import ImageData
-from biodl.data.datamodules import SPLITS, _sorted_names, stratified_split
+from biodl.data.base import SPLITS, DataFormat, sorted_names, stratified_split
 from biodl.data.image_augment import augment_batch, is_active
 from biodl.data.images import (ImageDataset, ImageList, channel_stats, class_folders,
                                decode_images, list_class_folders, read_manifest)
 from biodl.data.sequences import collate
+from biodl.data.spec import InputSpec, Kind, Target
 from biodl.errors import BiodlError
 
 
-class ImageDataModule(pl.LightningDataModule):
+class ImageDataModule(DataFormat):
     """Images from a folder per class (`data.root`) or a CSV manifest (`data.manifest`)."""
 
     def __init__(self, cfg: ImageData):
         super().__init__()
         self.cfg = cfg
-        self.target = "class"
+        self.target = Target.CLASS
         self.class_names: list[str] = []
-        self.num_outputs = 0
         self.datasets: dict[str, ImageDataset] = {}
         self.split_ids: dict[str, list[str]] = {}
         self.norm_stats: dict[str, list] = {}
@@ -40,6 +39,10 @@ class ImageDataModule(pl.LightningDataModule):
     @property
     def num_classes(self) -> int:
         return len(self.class_names)
+
+    @property
+    def output_names(self) -> list[str]:
+        return self.class_names
 
     @property
     def input_files(self) -> list[Path]:
@@ -75,14 +78,13 @@ class ImageDataModule(pl.LightningDataModule):
             return images
         folders = [p.name for p in class_folders(cfg.root)] if cfg.root is not None else None
         images = read_manifest(cfg.manifest, folders)
-        self.class_names = folders or _sorted_names(set(images.labels))
+        self.class_names = folders or sorted_names(set(images.labels))
         if len(self.class_names) < 2:
             raise BiodlError(f"data.manifest: only one class ({self.class_names[0]}) in "
                              f"'{cfg.manifest}'; a classifier needs at least two")
         return images
 
     def _split(self, images: ImageList) -> dict[str, ImageList]:
-        self.num_outputs = len(self.class_names)
         given = all(images.splits)
         if any(images.splits) and not given:
             blank = images.ids[images.splits.index("")]
@@ -108,15 +110,20 @@ class ImageDataModule(pl.LightningDataModule):
         return {"mean": mean, "std": std, "channels": list(names)}
 
     def model_kwargs(self) -> dict:
-        """Constructor arguments the data decides, given to models that take them."""
         return {"in_channels": int(self.datasets["train"].pixels.shape[1])}
 
-    def data_spec(self) -> dict:
-        """How new images must be prepared for a model trained on these (plain values)."""
-        cfg = self.cfg
-        return {"kind": "images", "size": cfg.size, "resize": cfg.resize,
-                "normalize": cfg.normalize, "norm_stats": self.norm_stats,
-                "class_names": list(self.class_names), "target": self.target}
+    def input_spec(self) -> InputSpec:
+        cfg, stats = self.cfg, self.norm_stats
+        return InputSpec(format=cfg.format, kind=Kind.IMAGES, target=self.target,
+                         output_names=tuple(self.class_names), channels=tuple(stats["channels"]),
+                         size=cfg.size, resize=cfg.resize,
+                         mean=tuple(stats["mean"]) if cfg.normalize else (),
+                         std=tuple(stats["std"]) if cfg.normalize else ())
+
+    def report(self) -> dict:
+        from biodl.data.report import image_report
+
+        return image_report(self.datasets, self.class_names)
 
     def class_counts(self) -> list[int]:
         labels = self.datasets["train"].labels.numpy()

@@ -11,7 +11,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-import pytorch_lightning as pl
 import torch
 from torch.utils.data import DataLoader, Dataset
 
@@ -21,12 +20,12 @@ from biodl.data import encoding
 from biodl.data.fasta import read_fasta
 from biodl.data.genbank import Contig, check_bases, is_genbank, read_contigs
 from biodl.data.buckets import LengthBuckets
-from biodl.data.datamodules import BatchLoaders
+from biodl.data.base import SPLITS, BatchLoaders, DataFormat
 from biodl.data.sequences import collate
+from biodl.data.spec import InputSpec, Kind, Target
 from biodl.errors import BiodlError
+from biodl.vocab import DNA_TOKENS, DNA_VOCAB_SIZE, IGNORE_INDEX
 
-SPLITS = ("train", "val", "test")
-IGNORE = -100  # the label of padding: F.cross_entropy's default ignore_index
 
 
 def split_groups(groups: dict[str, int], cfg: GroupSplitConfig) -> dict[str, list[str]]:
@@ -160,7 +159,7 @@ class TagDataset(WindowDataset):
         codes = w.codes_of(index)  # (B, L) uint8
         lengths = w.lengths[index]
         labels = gather(w.labels, w.starts[index], lengths, 0).astype(np.int64)  # (B, L)
-        labels[np.arange(labels.shape[1])[None, :] >= lengths[:, None]] = IGNORE
+        labels[np.arange(labels.shape[1])[None, :] >= lengths[:, None]] = IGNORE_INDEX
         x = encoding.onehot(codes, self.table) if self.input == "onehot" else encoding.tokens(codes)
         return {"x": torch.from_numpy(x), "y": torch.from_numpy(labels),
                 "lengths": torch.from_numpy(lengths)}
@@ -174,20 +173,14 @@ class TokenDataset(WindowDataset):
         return {"tokens": torch.from_numpy(encoding.tokens(codes))}
 
 
-class SplitDataModule(BatchLoaders, pl.LightningDataModule):
+class SplitDataModule(BatchLoaders, DataFormat):
     """What the window and pairs data modules share: split bookkeeping and the loaders."""
-
-    target = ""
 
     def __init__(self, cfg: GenbankTagsData | LanguageData | PairsData):
         super().__init__()
         self.cfg = cfg
         self.datasets: dict[str, Dataset] = {}
         self.split_ids: dict[str, list[str]] = {}  # group (contig) names in each split
-
-    def model_kwargs(self) -> dict:
-        """Constructor arguments the model needs to fit this data."""
-        return {}
 
     def bucketed_loader(self, lengths: np.ndarray) -> DataLoader:
         """Training batches of similar lengths on one process (most rows then need no
@@ -234,15 +227,21 @@ class ContigDataModule(SplitDataModule):
 class GenbankTagsDataModule(ContigDataModule):
     """Per-base 0/1 labels of GenBank contigs (1 inside a feature of `data.features`)."""
 
-    target = "tags"
+    target = Target.TAGS
 
     @property
     def input_files(self) -> list[Path]:
         return [self.cfg.genbank] if self.cfg.genbank is not None else []
 
     @property
-    def class_names(self) -> list[str]:
+    def output_names(self) -> list[str]:
         return ["other", "+".join(self.cfg.features)]
+
+    def input_spec(self) -> InputSpec:
+        cfg = self.cfg
+        return InputSpec(format=cfg.format, kind=Kind(cfg.input), target=self.target,
+                         output_names=tuple(self.output_names), unknown=cfg.unknown,
+                         window=cfg.window, stride=cfg.stride or cfg.window)
 
     def read(self) -> list[Contig]:
         cfg = self.cfg
@@ -274,11 +273,24 @@ class GenbankTagsDataModule(ContigDataModule):
 class LanguageDataModule(ContigDataModule):
     """Windows of a genome's tokens for next-base prediction; FASTA or GenBank by content."""
 
-    target = "lm"
+    target = Target.LM
 
     @property
     def input_files(self) -> list[Path]:
         return [self.cfg.genome] if self.cfg.genome is not None else []
+
+    @property
+    def output_names(self) -> list[str]:
+        return list(DNA_TOKENS)  # the next-token distribution
+
+    def model_kwargs(self) -> dict:
+        return {"vocab_size": DNA_VOCAB_SIZE}
+
+    def input_spec(self) -> InputSpec:
+        cfg = self.cfg
+        return InputSpec(format=cfg.format, kind=Kind.TOKENS, target=self.target,
+                         output_names=tuple(self.output_names), window=cfg.window,
+                         stride=cfg.stride or cfg.window)
 
     def read(self) -> list[Contig]:
         path = self.cfg.genome

@@ -19,9 +19,10 @@ from torch.utils.data import DataLoader, Dataset
 from biodl.config.data import PairsData
 from biodl.data import encoding
 from biodl.data.labelled_windows import SplitDataModule, gather, split_groups
+from biodl.data.spec import InputSpec, Kind, Target
 from biodl.data.tables import read_table
 from biodl.errors import BiodlError
-from biodl.models.seq2seq import BOS, EOS, PAD, PROTEIN_TOKENS, TGT_VOCAB_SIZE
+from biodl.vocab import BOS, DNA_VOCAB_SIZE, EOS, PAD, PROTEIN_TOKENS, PROTEIN_VOCAB_SIZE
 
 INVALID = 255
 PROTEIN_TABLE = bytes(PROTEIN_TOKENS.index(chr(c)) if chr(c) in PROTEIN_TOKENS[3:] else INVALID
@@ -135,7 +136,7 @@ def checked_pair(where: str, source: str, target: str, group: str, cfg: PairsDat
 class PairsDataModule(SplitDataModule):
     """(DNA, protein) pairs -> padded seq2seq batches, split by `data.group_column`."""
 
-    target = "seq2seq"
+    target = Target.SEQ2SEQ
 
     def __init__(self, cfg: PairsData):
         super().__init__(cfg)
@@ -145,8 +146,17 @@ class PairsDataModule(SplitDataModule):
     def input_files(self) -> list[Path]:
         return [self.cfg.table] if self.cfg.table is not None else []
 
+    @property
+    def output_names(self) -> list[str]:
+        return list(PROTEIN_TOKENS)
+
     def model_kwargs(self) -> dict:
-        return {"src_vocab_size": encoding.VOCAB_SIZE, "tgt_vocab_size": TGT_VOCAB_SIZE}
+        return {"src_vocab_size": DNA_VOCAB_SIZE, "tgt_vocab_size": PROTEIN_VOCAB_SIZE}
+
+    def input_spec(self) -> InputSpec:
+        return InputSpec(format=self.cfg.format, kind=Kind.TOKENS, target=self.target,
+                         output_names=tuple(self.output_names),
+                         length=self.cfg.max_source_length, variable_length=True)
 
     def setup(self, stage: str | None = None) -> None:
         if self.datasets:

@@ -41,25 +41,32 @@ def image_summary(pixels: np.ndarray, labels: np.ndarray, names: list[str]) -> d
             "dtype": str(pixels.dtype), "per_class": {n: int(c) for n, c in zip(names, counts)}}
 
 
-def data_report(datamodule) -> dict:
-    sets = datamodule.datasets
-    names = getattr(datamodule, "class_names", [])
-    if not all(hasattr(ds, "codes") or hasattr(ds, "pixels") for ds in sets.values()):
-        # windows of contigs, sequence pairs: counts per split (their split is by contig)
-        return {name: {"records": len(ds)} for name, ds in sets.items()} | {
-            "duplicates_across_splits": {}}
-    arrays = {name: getattr(ds, "codes", None) for name, ds in sets.items()}
-    if any(a is None for a in arrays.values()):  # images
-        arrays = {name: ds.pixels for name, ds in sets.items()}
-        report = {n: image_summary(ds.pixels, ds.labels.numpy(), names) for n, ds in sets.items()}
-    else:  # genome windows are lazy views: read each window once
-        arrays = {n: np.asarray(a) for n, a in arrays.items()}
-        report = {n: split_summary(arrays[n], ds.labels.numpy(), names) for n, ds in sets.items()}
+def sequence_report(sets: dict, names: list[str], raw: dict[str, dict]) -> dict:
+    """Per split: counts, prepared lengths, N content, and `raw` (lengths before any crop or
+    pad, from `prepare.length_summary`); identical sequences across splits."""
+    arrays = {n: np.asarray(ds.codes) for n, ds in sets.items()}  # genome windows: read once
+    report = {n: split_summary(arrays[n], ds.labels.numpy(), names) for n, ds in sets.items()}
+    for n, summary in raw.items():
+        report[n]["raw_length"] = summary
+    return report | {"duplicates_across_splits": _duplicates(arrays)}
+
+
+def image_report(sets: dict, names: list[str]) -> dict:
+    report = {n: image_summary(ds.pixels, ds.labels.numpy(), names) for n, ds in sets.items()}
+    return report | {"duplicates_across_splits": _duplicates({n: ds.pixels for n, ds in
+                                                              sets.items()})}
+
+
+def count_report(sets: dict) -> dict:
+    """Windows of contigs, sequence pairs, series: examples per split (split by group)."""
+    return {name: {"records": len(ds)} for name, ds in sets.items()} | {
+        "duplicates_across_splits": {}}
+
+
+def _duplicates(arrays: dict[str, np.ndarray]) -> dict[str, int]:
     pairs = [("train", "val"), ("train", "test"), ("val", "test")]
-    report["duplicates_across_splits"] = {
-        f"{a}/{b}": shared_sequences(arrays[a], arrays[b]) for a, b in pairs
-        if a in sets and b in sets}
-    return report
+    return {f"{a}/{b}": shared_sequences(arrays[a], arrays[b]) for a, b in pairs
+            if a in arrays and b in arrays}
 
 
 def format_report(report: dict) -> list[str]:
@@ -82,6 +89,10 @@ def format_report(report: dict) -> list[str]:
         lines.append(f"{name:<5} {s['records']:>8} records  length {s['length_min']}-"
                      f"{s['length_max']}  non-ACGT {100 * s['non_acgt_fraction']:.2f}% "
                      f"({s['records_with_non_acgt']} records){detail}")
+        if "raw_length" in s:
+            raw = s["raw_length"]
+            lines.append(f"{'':<14} raw length {raw['min']}-{raw['max']} (median "
+                         f"{raw['median']:g}): {raw['cropped']} cropped, {raw['padded']} padded")
     dups = report["duplicates_across_splits"]
     if dups:
         lines.append("identical records across splits: " +

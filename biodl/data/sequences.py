@@ -8,7 +8,7 @@ so there is no per-sample Python work; `collate` passes it through.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -27,6 +27,7 @@ class Records:
     seqs: list[bytes]
     labels: list  # class names (str) for class targets, else lists of floats
     ids: list[str]
+    label_names: list[str] = field(default_factory=list)  # the label columns, if any
 
 
 class SequenceDataset(Dataset):
@@ -147,7 +148,7 @@ def load_table(path: Path, cfg: TableData) -> Records:
     ids = table.column(cfg.id_column, "data.id_column") if cfg.id_column else [
         str(i) for i in range(len(seqs))]
     columns = [table.column(c, "data.label_columns") for c in cfg.label_columns]
-    records = Records([], [], list(ids))
+    records = Records([], [], list(ids), list(cfg.label_columns))
     for row, (seq, line) in enumerate(zip(seqs, table.lines)):
         where = f"{path} line {line}"
         raw = seq.encode("ascii", errors="replace")
@@ -165,7 +166,7 @@ def load_fasta_labels(cfg: FastaLabelsData) -> Records:
     names = cfg.label_columns or [c for c in table.columns if c != cfg.id_column]
     columns = [table.column(c, "data.label_columns") for c in names]
     by_id = {rid: row for row, rid in enumerate(ids)}
-    records = Records([], [], [])
+    records = Records([], [], [], list(names))
     for record in read_fasta(cfg.fasta):
         where = f"{cfg.fasta} line {record.line}: record '{record.id}'"
         if record.id not in by_id:

@@ -17,7 +17,8 @@ import torch
 from torch import Tensor, nn
 
 from biodl.errors import BiodlError
-from biodl.models.rnn import PAD, RNNS, Cell
+from biodl.models.rnn import RNNS, Cell
+from biodl.vocab import PAD
 
 BASES = (1, 2, 3, 4)  # the tokens of A, C, G, T: `sample` draws only these
 

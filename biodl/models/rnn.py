@@ -17,8 +17,8 @@ import torch.nn.functional as F
 
 from biodl.models import layers
 from biodl.models.layers import Activation, Init
+from biodl.vocab import PAD
 
-PAD = 0
 Cell = Literal["lstm", "gru"]
 InputKind = Literal["tokens", "onehot"]
 Pooling = Literal["last", "mean", "max"]

@@ -38,13 +38,10 @@ from torch import Tensor, nn
 
 from biodl.models import layers
 from biodl.models.rnn import Cell, run_by_length
+from biodl.vocab import BOS, DNA_VOCAB_SIZE, EOS, PAD, PROTEIN_VOCAB_SIZE
 
-PAD, BOS, EOS = 0, 1, 2
-AMINO_ACIDS = "ACDEFGHIKLMNPQRSTVWY"
-PROTEIN_ALPHABET = AMINO_ACIDS + "*X"  # '*' a stop codon, 'X' an unknown residue (codon with N)
-PROTEIN_TOKENS = ("<pad>", "<bos>", "<eos>", *PROTEIN_ALPHABET)  # token id -> symbol
-TGT_VOCAB_SIZE = len(PROTEIN_TOKENS)  # 25
-SRC_VOCAB_SIZE = 6  # DNA tokens: PAD, A, C, G, T, N
+SRC_VOCAB_SIZE = DNA_VOCAB_SIZE  # DNA tokens: PAD, A, C, G, T, N
+TGT_VOCAB_SIZE = PROTEIN_VOCAB_SIZE  # PAD, BOS, EOS and 22 residue symbols
 
 
 class Memory(NamedTuple):

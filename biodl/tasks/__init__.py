@@ -16,6 +16,7 @@ from biodl.tasks.lm import LanguageModelTask
 from biodl.tasks.regress import RegressionTask
 from biodl.tasks.seq2seq import Seq2SeqTask
 from biodl.tasks.tagging import TaggingTask
+from biodl.tasks.weights import class_weights
 
 TASKS: dict[str, type[Task]] = {"classification": ClassificationTask,
                                 "regression": RegressionTask, "tagging": TaggingTask,
@@ -47,25 +48,12 @@ def model_outputs(mode: str, num_outputs: int) -> int:
     return 1 if mode == "binary" else num_outputs
 
 
-def class_weights(spec: str | list[float], counts: list[int]) -> list[float] | None:
-    """`balanced` gives n / (k * n_c) per class, as scikit-learn does; a list is used as is."""
-    if spec == "none":
-        return None
-    if spec == "balanced":
-        total, k = sum(counts), len(counts)
-        return [total / (k * max(c, 1)) for c in counts]
-    if len(spec) != len(counts):
-        raise BiodlError(f"task.class_weights: {len(spec)} weights for {len(counts)} classes; "
-                         "give one weight per class, in the order of data.classes")
-    return list(spec)
-
-
 def build_task(cfg: TaskConfig, model: torch.nn.Module, mode: str, names: list[str],
                counts: list[int], model_spec: dict, num_examples: int = 0,
-               data_spec: dict | None = None, test_reverse_complement: bool = False) -> Task:
+               input_spec: dict | None = None, test_reverse_complement: bool = False) -> Task:
     """`names`: class (or output) names; `counts`: training examples per class, or positives
     per label for multilabel out of `num_examples`."""
-    common = dict(metrics=cfg.metrics, l1=cfg.l1, model_spec=model_spec, data_spec=data_spec,
+    common = dict(metrics=cfg.metrics, l1=cfg.l1, model_spec=model_spec, input_spec=input_spec,
                   test_reverse_complement=test_reverse_complement,
                   optimizer=dataclasses.asdict(cfg.optimizer),
                   scheduler=dataclasses.asdict(cfg.scheduler))

@@ -35,7 +35,7 @@ class ClassificationTask(Task):
         optimizer: dict | None = None,
         scheduler: dict | None = None,
         model_spec: dict | None = None,
-        data_spec: dict | None = None,
+        input_spec: dict | None = None,
         test_reverse_complement: bool = False,
     ):
         super().__init__(model, l1, optimizer, scheduler, test_reverse_complement)

@@ -28,8 +28,8 @@ from biodl.errors import BiodlError
 from biodl.tasks.base import Task
 from biodl.tasks.seq2seq import Ratio
 from biodl.tasks.tagging import require_cross_entropy
+from biodl.vocab import PAD
 
-PAD = 0
 METRICS = ("perplexity", "acc")
 
 
@@ -70,6 +70,7 @@ class LanguageModelTask(Task):
         optimizer: dict | None = None,
         scheduler: dict | None = None,
         model_spec: dict | None = None,
+        input_spec: dict | None = None,
     ):
         super().__init__(model, l1, optimizer, scheduler)
         self.save_hyperparameters(ignore=["model"])
@@ -162,10 +163,11 @@ class LanguageModelTask(Task):
         return self(batch["tokens"]).softmax(dim=-1)  # (N, L, V) next-token probabilities
 
 
-def build(cfg: TaskConfig, datamodule, model: nn.Module, model_spec: dict,
+def build(cfg: TaskConfig, model: nn.Module, model_spec: dict, input_spec: dict,
           gradient_clip_val: float | None = None) -> LanguageModelTask:
     require_cross_entropy(cfg, "lm")
     return LanguageModelTask(model, tbptt_steps=cfg.tbptt_steps,
                              gradient_clip_val=gradient_clip_val, metrics=cfg.metrics, l1=cfg.l1,
                              optimizer=dataclasses.asdict(cfg.optimizer),
-                             scheduler=dataclasses.asdict(cfg.scheduler), model_spec=model_spec)
+                             scheduler=dataclasses.asdict(cfg.scheduler), model_spec=model_spec,
+                             input_spec=input_spec)

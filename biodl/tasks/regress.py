@@ -25,7 +25,7 @@ class RegressionTask(Task):
         optimizer: dict | None = None,
         scheduler: dict | None = None,
         model_spec: dict | None = None,
-        data_spec: dict | None = None,
+        input_spec: dict | None = None,
         test_reverse_complement: bool = False,
         output_names: list[str] | None = None,
     ):

@@ -25,9 +25,9 @@ from torchmetrics import Metric
 from biodl.config.binding import closest
 from biodl.config.schema import TaskConfig
 from biodl.errors import BiodlError
-from biodl.models.seq2seq import EOS, PAD
 from biodl.tasks.base import Task
 from biodl.tasks.tagging import require_cross_entropy
+from biodl.vocab import EOS, PAD
 
 METRICS = ("token_acc", "exact_match", "identity")
 DECODED = ("exact_match", "identity")
@@ -94,6 +94,7 @@ class Seq2SeqTask(Task):
         optimizer: dict | None = None,
         scheduler: dict | None = None,
         model_spec: dict | None = None,
+        input_spec: dict | None = None,
     ):
         super().__init__(model, l1, optimizer, scheduler)
         self.save_hyperparameters(ignore=["model"])
@@ -175,7 +176,7 @@ class Seq2SeqTask(Task):
         return self.decode(batch["src"], batch.get("src_lengths"), max_len=2 * width)
 
 
-def build(cfg: TaskConfig, datamodule, model: nn.Module, model_spec: dict,
+def build(cfg: TaskConfig, model: nn.Module, model_spec: dict, input_spec: dict,
           decode_limit: int | None = 512) -> Seq2SeqTask:
     require_cross_entropy(cfg, "seq2seq")
     if not 0.0 <= cfg.teacher_forcing <= 1.0 or cfg.beam_size < 1:
@@ -184,4 +185,5 @@ def build(cfg: TaskConfig, datamodule, model: nn.Module, model_spec: dict,
     return Seq2SeqTask(model, teacher_forcing=cfg.teacher_forcing, beam_size=cfg.beam_size,
                        decode_limit=decode_limit, metrics=cfg.metrics, l1=cfg.l1,
                        optimizer=dataclasses.asdict(cfg.optimizer),
-                       scheduler=dataclasses.asdict(cfg.scheduler), model_spec=model_spec)
+                       scheduler=dataclasses.asdict(cfg.scheduler), model_spec=model_spec,
+                       input_spec=input_spec)

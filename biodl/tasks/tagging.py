@@ -18,8 +18,9 @@ from biodl.config.schema import TaskConfig
 from biodl.errors import BiodlError
 from biodl.tasks.base import Task
 from biodl.tasks.metrics import build_metrics
+from biodl.tasks.weights import class_weights
+from biodl.vocab import IGNORE_INDEX
 
-IGNORE = -100
 DEFAULT_METRICS = ["acc", "f1", "mcc", "auroc"]
 
 
@@ -36,6 +37,7 @@ class TaggingTask(Task):
         optimizer: dict | None = None,
         scheduler: dict | None = None,
         model_spec: dict | None = None,
+        input_spec: dict | None = None,
     ):
         super().__init__(model, l1, optimizer, scheduler)
         self.save_hyperparameters(ignore=["model"])
@@ -55,7 +57,7 @@ class TaggingTask(Task):
     def loss(self, logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         """Mean cross-entropy over the positions whose label is not -100."""
         return F.cross_entropy(logits.flatten(0, 1), y.flatten(), weight=self.class_weights,
-                               ignore_index=IGNORE)
+                               ignore_index=IGNORE_INDEX)
 
     def predictions(self, logits: torch.Tensor) -> torch.Tensor:
         """(M,) probability of class 1 (two classes) or (M, C) probabilities."""
@@ -72,7 +74,7 @@ class TaggingTask(Task):
 
     def _evaluate(self, batch: dict[str, torch.Tensor], split: str, metrics) -> None:
         logits, y = self(batch["x"], batch["lengths"]), batch["y"]  # (N, L, C), (N, L)
-        valid = y != IGNORE
+        valid = y != IGNORE_INDEX
         size = int(valid.sum())  # the epoch's loss is a mean over positions, not windows
         self.log(f"{split}/loss", self.loss(logits, y), prog_bar=True, batch_size=size,
                  sync_dist=True)
@@ -89,15 +91,13 @@ def require_cross_entropy(cfg: TaskConfig, kind: str) -> None:
                          "cross_entropy (or auto)")
 
 
-def build(cfg: TaskConfig, datamodule, model: nn.Module, model_spec: dict) -> TaggingTask:
-    """`datamodule`: a GenbankTagsDataModule (its class counts serve `class_weights`)."""
-    from biodl.tasks import class_weights  # here: biodl.tasks imports this module
-
+def build(cfg: TaskConfig, model: nn.Module, model_spec: dict, input_spec: dict,
+          class_counts: list[int]) -> TaggingTask:
+    """`class_counts`: training bases per class (they serve `class_weights`)."""
     require_cross_entropy(cfg, "tagging")
-    num_classes = len(datamodule.class_names)
-    weights = None
-    if cfg.class_weights != "none":
-        weights = class_weights(cfg.class_weights, datamodule.class_counts())
-    return TaggingTask(model, num_classes=num_classes, metrics=cfg.metrics, class_weights=weights,
-                       l1=cfg.l1, optimizer=dataclasses.asdict(cfg.optimizer),
-                       scheduler=dataclasses.asdict(cfg.scheduler), model_spec=model_spec)
+    weights = class_weights(cfg.class_weights, class_counts)
+    return TaggingTask(model, num_classes=len(class_counts), metrics=cfg.metrics,
+                       class_weights=weights, l1=cfg.l1,
+                       optimizer=dataclasses.asdict(cfg.optimizer),
+                       scheduler=dataclasses.asdict(cfg.scheduler), model_spec=model_spec,
+                       input_spec=input_spec)

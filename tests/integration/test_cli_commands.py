@@ -20,10 +20,13 @@ def test_check_data_reports_splits_classes_and_duplicates():
     assert result.output.splitlines() == [
         "train       72 records  length 81-81  non-ACGT 0.00% (0 records)  "
         "non_promoter: 48  promoter: 24",
+        "               raw length 81-81 (median 81): 0 cropped, 0 padded",
         "val          9 records  length 81-81  non-ACGT 0.00% (0 records)  "
         "non_promoter: 6  promoter: 3",
+        "               raw length 81-81 (median 81): 0 cropped, 0 padded",
         "test         9 records  length 81-81  non-ACGT 0.00% (0 records)  "
         "non_promoter: 6  promoter: 3",
+        "               raw length 81-81 (median 81): 0 cropped, 0 padded",
         "identical records across splits: train/val 0  train/test 0  val/test 0",
     ]
 

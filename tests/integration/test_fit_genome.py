@@ -23,5 +23,5 @@ def test_fit_on_genome_windows_around_bed_peaks(workdir, write):
     result = fit(cfg, echo=quiet)
     assert {"test/loss", "test/auroc", "test/mcc"} <= set(result.test_metrics)
     task = load_task(result.best_checkpoint)
-    assert task.mode == "binary" and task.hparams.data_spec["length"] == 100
-    assert task.hparams.data_spec["class_names"] == ["background", "peak"]
+    assert task.mode == "binary" and task.hparams.input_spec["length"] == 100
+    assert task.hparams.input_spec["output_names"] == ["background", "peak"]

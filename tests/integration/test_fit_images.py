@@ -32,7 +32,7 @@ def test_resnet_on_five_channel_tiff_folders(workdir):
     assert {"test/acc", "test/auroc", "test/mcc"} <= set(result.test_metrics)
     task = load_task(result.best_checkpoint)
     assert task.model.conv1.in_channels == 5 and task.model.fc.out_features == 2
-    spec = task.hparams.data_spec
-    assert spec["class_names"] == ["bright", "dim"] and spec["size"] == 8
-    assert spec["norm_stats"]["channels"] == ["dna", "actin", "tubulin", "er", "mito"]
-    assert len(spec["norm_stats"]["mean"]) == 5
+    spec = task.hparams.input_spec
+    assert spec["output_names"] == ["bright", "dim"] and spec["size"] == 8
+    assert spec["channels"] == ["dna", "actin", "tubulin", "er", "mito"]
+    assert len(spec["mean"]) == 5 and len(spec["std"]) == 5

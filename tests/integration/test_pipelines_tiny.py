@@ -73,7 +73,7 @@ def test_image_pipeline_fits_two_batches(workdir, pipeline):
     result = fit(cfg, echo=lambda *_: None)
     assert {"test/acc", "test/mcc"} <= set(result.test_metrics)
     task = load_task(result.best_checkpoint)
-    assert task.model.fc.out_features == 3 and task.hparams.data_spec["size"] == cfg.data.size
+    assert task.model.fc.out_features == 3 and task.hparams.input_spec["size"] == cfg.data.size
 
 
 def test_every_pipeline_is_covered_by_a_tiny_fit():

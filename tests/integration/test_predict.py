@@ -52,7 +52,7 @@ def test_run_id_and_registered_model_give_the_same_predictions(trained):
     by_run, by_name = folder / "by_run.csv", folder / "by_name.csv"
     for source, out in ((run_id, by_run), ("models:/tiny_cnn/1", by_name)):
         result = runner.invoke(app, ["predict", source, str(DATA / "gue_tf0" / "test.csv"),
-                                     "-o", str(out)])
+                                     "-o", str(out), "--length-policy", "crop"])
         assert result.exit_code == 0, result.output
     assert rows(by_run) == rows(by_name)
     assert len(rows(by_run)) == 41 and rows(by_run)[1][0] == "0"
@@ -86,6 +86,6 @@ def test_registered_model_is_a_pyfunc_with_a_signature(trained):
     assert signature.inputs.input_names() == ["id", "sequence"]
     assert signature.outputs.input_names() == ["id", "p_non_promoter", "p_promoter",
                                                "predicted"]
-    frame = model.predict(pd.DataFrame({"id": ["x"], "sequence": ["ACGT" * 20]}))
+    frame = model.predict(pd.DataFrame({"id": ["x"], "sequence": ["ACGT" * 20 + "A"]}))
     assert list(frame.columns) == signature.outputs.input_names()
     assert frame["p_promoter"].iloc[0] + frame["p_non_promoter"].iloc[0] == pytest.approx(1)

@@ -69,7 +69,7 @@ def test_noise_changes_inputs_only_and_log_inputs_floor_at_one_person():
     ratio = np.log(noisy.observed / clean.observed)
     assert 0.07 < ratio.std() < 0.13
     cfg = small(inputs=["deaths"], population=10_000)
-    x = model_inputs(simulate_outbreaks(cfg).observed, cfg)
+    x = model_inputs(simulate_outbreaks(cfg).observed, cfg.transform, cfg.population)
     assert x.dtype == np.float32 and x[:, 0, 0].tolist() == [-2.0] * 20  # log10(100 / 10,000)
 
 
@@ -81,7 +81,7 @@ def test_split_by_outbreak_with_exact_sizes():
     dm = EpidemicDataModule(cfg)
     dm.setup("fit")
     assert dm.num_outputs == 10 and dm.target == "regression"
-    assert dm.class_names[0] == "day_5" and dm.class_names[-1] == "day_14"
+    assert dm.output_names[0] == "day_5" and dm.output_names[-1] == "day_14"
     assert dm.model_kwargs() == {"in_channels": 1, "input": "onehot", "seq_len": 5}
     batch = next(iter(dm.train_dataloader()))
     assert batch["x"].shape == (35, 1, 5) and batch["y"].shape == (35, 10)

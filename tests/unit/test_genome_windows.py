@@ -62,9 +62,10 @@ def test_binary_windows_labels_and_chromosome_split(genome, write):
         assert {c for c, _, _ in spans(ids)} <= chroms
     assert dm.class_counts() == [3, 3]
     assert dm.model_kwargs() == {"in_channels": 4, "seq_len": 50}
-    assert dm.data_spec() == {"kind": "sequences", "length": 50, "unknown": "zeros",
-                              "lowercase": "upper", "target": "class",
-                              "class_names": ["background", "peak"]}
+    spec = dm.input_spec()
+    assert (spec.format, spec.kind, spec.target, spec.length) == ("genome", "onehot", "class", 50)
+    assert (spec.unknown, spec.lowercase, spec.output_names) == ("zeros", "upper",
+                                                                 ("background", "peak"))
     codes = dm.datasets["train"].codes
     for row, (chrom, start, end) in enumerate(spans(dm.split_ids["train"])):
         assert bytes(codes[row]).decode() == seqs[chrom][start:end]
@@ -97,7 +98,7 @@ def test_multilabel_from_two_files_marks_every_overlap(genome, write):
     b = write("b.narrowPeak", "chr1\t170\t180\nchr2\t1000\t1200\tp\t0\t.\t1\t1\t1\t20\n"
                               "chr3\t1000\t1010\nchr4\t1000\t1010\n")
     dm = module(path, {"a": a, "b": b}, negatives=0.0)
-    assert dm.target == "multilabel" and dm.class_names == ["a", "b"] and dm.num_outputs == 2
+    assert dm.target == "multilabel" and dm.output_names == ["a", "b"] and dm.num_outputs == 2
     train = dict(zip(dm.split_ids["train"], dm.datasets["train"].labels.tolist()))
     assert train == {"chr1:125-175": [1.0, 1.0], "chr1:150-200": [1.0, 1.0],
                      "chr1:1025-1075": [1.0, 0.0], "chr2:485-535": [1.0, 0.0],

@@ -8,7 +8,7 @@ from biodl.data.labelled_windows import (GenbankTagsDataModule, LanguageDataModu
 from biodl.data.markov import markov_perplexity
 from biodl.data.pairs import PairsDataModule
 from biodl.errors import BiodlError
-from biodl.models.seq2seq import BOS, EOS, PAD, PROTEIN_TOKENS
+from biodl.vocab import BOS, EOS, PAD, PROTEIN_TOKENS
 from tests.unit.test_genbank import genbank_record
 
 SIZES = {"a": 100, "b": 200, "c": 300, "d": 400, "e": 500, "f": 1500}
@@ -112,7 +112,7 @@ def test_language_windows_from_genbank_or_fasta(write, name, text):
     split = GroupSplitConfig(val_groups=["c2.1"], test_groups=["c3.1"])
     dm = LanguageDataModule(LanguageData(genome=write(name, text), window=4, split=split))
     dm.setup()
-    assert dm.target == "lm" and dm.model_kwargs() == {}
+    assert dm.target == "lm" and dm.model_kwargs() == {"vocab_size": 6}
     batch = next(iter(dm.train_dataloader()))
     assert sorted(batch["tokens"].tolist()) == [[1, 2, 0, 0], [1, 2, 3, 4], [1, 2, 3, 4]]
     assert dm.windows("test") == [b"TTTT", b"AA"]

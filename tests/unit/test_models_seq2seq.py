@@ -3,7 +3,8 @@
 import pytest
 import torch
 
-from biodl.models.seq2seq import BOS, EOS, PAD, PROTEIN_TOKENS, TGT_VOCAB_SIZE, Seq2Seq
+from biodl.models.seq2seq import TGT_VOCAB_SIZE, Seq2Seq
+from biodl.vocab import BOS, EOS, PAD, PROTEIN_TOKENS
 
 SRC_LENGTHS = torch.tensor([10, 6, 4])
 

@@ -13,7 +13,8 @@ from biodl.data.pairs import PairsDataModule
 from biodl.errors import BiodlError
 from biodl.models.lm import DNALM
 from biodl.models.rnn import RNNTagger
-from biodl.models.seq2seq import EOS, PAD, Seq2Seq
+from biodl.models.seq2seq import Seq2Seq
+from biodl.vocab import EOS, PAD
 from biodl.tasks import lm, seq2seq, tagging
 from biodl.tasks.lm import LanguageModelTask, Perplexity, next_token_nll
 from biodl.tasks.seq2seq import (Seq2SeqTask, decoded_scores, identity, target_rows,
@@ -76,7 +77,7 @@ def test_task_options_are_checked():
     with pytest.raises(BiodlError, match="tbptt_steps.*has none"):
         LanguageModelTask(torch.nn.Linear(2, 2), tbptt_steps=4)
     with pytest.raises(BiodlError, match="task.loss: mse does not fit a lm task"):
-        lm.build(TaskConfig(loss="mse"), None, DNALM(hidden_size=4), {})
+        lm.build(TaskConfig(loss="mse"), DNALM(hidden_size=4), {}, {})
 
 
 # ---- two-batch fits of each task on tiny data ---------------------------------------------
@@ -89,7 +90,8 @@ def tagging_case(write):
                                                batch_size=2, split=split))
     model = RNNTagger(input="onehot", num_outputs=2, hidden_size=8)
     cfg = TaskConfig(class_weights="balanced")
-    return dm, model, tagging.build(cfg, dm, model, {"name": "rnn_tagger", "kwargs": {}}), [
+    return dm, model, tagging.build(cfg, model, {"name": "rnn_tagger", "kwargs": {}},
+                                           dm.input_spec().to_dict(), dm.class_counts()), [
         "val/acc", "val/f1", "val/mcc", "val/auroc", "val/loss"]
 
 
@@ -104,7 +106,7 @@ def seq2seq_case(write):
                                    split=SPLIT))
     model = Seq2Seq(embedding_dim=8, hidden_size=16)
     cfg = TaskConfig(teacher_forcing=0.5, beam_size=2)
-    task = seq2seq.build(cfg, dm, model, {"name": "seq2seq", "kwargs": {}}, decode_limit=1)
+    task = seq2seq.build(cfg, model, {"name": "seq2seq", "kwargs": {}}, {}, decode_limit=1)
     return dm, model, task, ["val/token_acc", "val/exact_match", "val/identity", "val/loss"]
 
 
@@ -115,7 +117,7 @@ def lm_case(write):
                                          split=SPLIT))
     model = DNALM(embedding_dim=4, hidden_size=16, num_layers=1)
     cfg = TaskConfig(tbptt_steps=5, scheduler=SchedulerConfig(name="step", step_size=1))
-    task = lm.build(cfg, dm, model, {"name": "dna_lm", "kwargs": {}}, gradient_clip_val=1.0)
+    task = lm.build(cfg, model, {"name": "dna_lm", "kwargs": {}}, {}, gradient_clip_val=1.0)
     return dm, model, task, ["val/perplexity", "val/acc", "val/loss"]
 
 

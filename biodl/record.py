@@ -1,0 +1,86 @@
+"""What a finished fit records in its MLflow run: evaluation artefacts and the model."""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from biodl import evaluation, tracking
+from biodl.callbacks import GradientMonitor
+from biodl.data.base import DataFormat
+from biodl.data.spec import Kind, Target
+from biodl.inference import output, predict
+from biodl.inference.batches import Batch
+from biodl.tasks import ClassificationTask, Task
+
+
+def artifacts(task: Task, datamodule: DataFormat, logger, callbacks=()) -> None:
+    """Learning curves for every run; the test predictions (the table `biodl predict` writes,
+    with the true labels) for classifiers and regressors; for classifiers also ROC and PR
+    curves, the confusion matrix and per-class precision/recall/F1 (as `evaluation/`).
+    Runs on rank 0 alone, with the best weights that `trainer.test` loaded."""
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        evaluation.plot_learning_curves(folder / "learning_curves.png",
+                                        tracking.metric_history(logger))
+        for callback in callbacks:
+            if isinstance(callback, GradientMonitor) and callback.history:
+                evaluation.plot_gradient_norms(folder / "gradient_norms.png", callback.history)
+        spec = datamodule.input_spec()
+        if spec.target in (Target.CLASS, Target.MULTILABEL, Target.REGRESSION):
+            ids, values = test_scores(task, datamodule)
+            labels = datamodule.split_labels("test")
+            write_test_predictions(folder / "test_predictions.csv", spec, ids, labels, values)
+        if isinstance(task, ClassificationTask) and task.mode in ("binary", "multiclass"):
+            names = datamodule.output_names
+            evaluation.plot_curves(folder / "roc_pr_curves.png", labels, values, names)
+            evaluation.plot_confusion(folder / "confusion_matrix.png", labels, values, names)
+            if spec.kind is Kind.IMAGES:
+                evaluation.plot_misclassified(folder / "misclassified.png",
+                                              datamodule.datasets["test"].pixels, labels,
+                                              values, names)
+            table = evaluation.per_class_table(labels, values, names)
+            (folder / "per_class.json").write_text(json.dumps(table, indent=2))
+        tracking.log_artifacts(logger, folder, "evaluation")
+
+
+def test_scores(task: Task, datamodule: DataFormat, split: str = "test"):
+    """(ids, scores) of a split through the inference path (`biodl.inference.predict`)."""
+    values = [v for _, v in predict.scores(task, split_batches(datamodule, split))]
+    return list(datamodule.split_ids[split]), np.concatenate(values)
+
+
+def split_batches(datamodule: DataFormat, split: str):
+    """A split's batches as the data module serves them (e.g. codes -> one-hot), in order."""
+    loader = {"test": datamodule.test_dataloader, "val": datamodule.val_dataloader}[split]()
+    for batch in loader:
+        batch = datamodule.on_after_batch_transfer(batch, 0)
+        yield Batch([], batch["x"], batch.get("lengths"))
+
+
+def write_test_predictions(path: Path, spec, ids: list[str], labels: np.ndarray,
+                           values: np.ndarray) -> None:
+    """`biodl predict`'s table with the true label(s) after the id."""
+    header = predict.header(spec)
+    if spec.target is Target.CLASS:
+        truth, names = [[spec.output_names[i]] for i in labels.tolist()], ["label"]
+    else:
+        truth = labels.tolist()
+        names = [f"true_{n}" for n in spec.output_names]
+    table = (row[:1] + t + row[1:] for row, t in zip(predict.rows(spec, ids, values), truth))
+    output.write_table(path, header[:1] + names + header[1:], table)
+
+
+def model(task: Task, datamodule: DataFormat, logger, best: Path, register: str | None,
+          echo) -> None:
+    """The pyfunc model with its signature and input spec, for models `biodl predict` applies."""
+    spec = datamodule.input_spec()
+    if spec.target not in (Target.CLASS, Target.MULTILABEL, Target.REGRESSION):
+        return  # per-base, seq2seq and LM outputs are no table of one row per input
+    version = tracking.log_model(logger, best, spec.kind.value, predict.header(spec), register,
+                                 spec.to_dict())
+    if version:
+        echo(f"registered as models:/{register}/{version}")
