@@ -61,9 +61,9 @@ def test_draw_is_an_inverse_cdf_that_skips_zero_probabilities():
     probs = torch.tensor([[0.2, 0.3, 0.5, 0.0]]).expand(5, 4)
     assert draw(probs, torch.tensor([0.1, 0.25, 0.6, 0.9999999, 0.0])).tolist() == [0, 1, 2, 2, 0]
     assert draw(torch.tensor([[0.0, 0.0, 1.0, 0.0]]), torch.tensor([0.0])).tolist() == [2]
-    counts = torch.bincount(draw(probs[:1].expand(100_000, 4),
-                                 torch.rand(100_000, generator=torch.Generator().manual_seed(0))))
-    torch.testing.assert_close(counts / 100_000, probs[0, :3], atol=0.01, rtol=0)
+    counts = torch.bincount(draw(probs[:1].expand(20_000, 4),
+                                 torch.rand(20_000, generator=torch.Generator().manual_seed(0))))
+    torch.testing.assert_close(counts / 20_000, probs[0, :3], atol=0.015, rtol=0)
 
 
 def greedy(model, prompt: list[int], length: int) -> list[int]:
@@ -123,7 +123,7 @@ def test_cli_rejects_a_checkpoint_of_another_task(tmp_path):
     torch.save({"biodl_task": "classification"}, checkpoint)
     result = runner.invoke(app, ["sample", str(checkpoint), "-o", str(tmp_path / "s.fa")])
     assert result.exit_code == 2 and len(result.stderr.splitlines()) == 1
-    assert "is a classification model; sampling needs a checkpoint of an lm pipeline" in result.stderr
+    assert "is a classification model; sampling needs a checkpoint of an lm" in result.stderr
 
 
 def test_cli_samples_a_fitted_language_model(workdir, monkeypatch):
