@@ -16,8 +16,10 @@ logits are dropped before the softmax, so a sample never holds a PAD or an N. Te
 is the model's own distribution, below 1 sharper (towards greedy argmax), above 1 flatter.
 
 Randomness: one (num, length) block of uniforms drawn on the CPU from `seed`, row i for
-sample i, each base by inverse CDF. So the same seed gives the same samples on any device, and
-sample i does not depend on `num`.
+sample i, each base by inverse CDF. So the same seed gives the same samples, the same random
+numbers on any device, and sample i does not depend on `num`. Samples from one seed at other temperatures or prompts
+reuse the same uniforms, so they are coupled (often the same bases a few steps on): each is
+still a true draw from its own distribution, but take different seeds for independent draws.
 """
 
 from __future__ import annotations
