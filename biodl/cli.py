@@ -199,6 +199,31 @@ def _scan(source: str, genome: Path, output: Path, stride: Optional[int], batch_
 
 @app.command()
 @fails_cleanly
+def sample(source: str = SOURCE,
+           num: int = typer.Option(10, "--num", "-n", help="Sequences to draw."),
+           length: int = typer.Option(500, help="Bases per sequence, the prompt included."),
+           temperature: float = typer.Option(1.0, help="Below 1 sharper, above 1 flatter."),
+           prompt: str = typer.Option("", help="Bases (ACGT) that begin every sequence; "
+                                               "without one the first base is uniform."),
+           seed: int = typer.Option(0, help="Same seed, same sequences."),
+           output: Path = typer.Option(Path("samples.fa"), "--output", "-o"),
+           force: bool = typer.Option(False, help="Overwrite an existing output file.")) -> None:
+    """Draw DNA from a trained language model (an lm pipeline run) into a FASTA file."""
+    from biodl.inference.sample import (check_options, load_language_model, refuse_existing,
+                                        sample as draw, write_fasta)
+
+    check_options(num, length, temperature, prompt)
+    refuse_existing(output, force)
+    sequences = draw(load_language_model(_checkpoint(source)), num, length, temperature,
+                     prompt, seed)
+    description = f"temperature={temperature:g} seed={seed} length={length}"
+    write_fasta(output, sequences, description + (f" prompt={prompt.upper()}" if prompt else ""),
+                force)
+    typer.echo(f"{num} sequences of {length} bases written to {output}")
+
+
+@app.command()
+@fails_cleanly
 def runs(experiment: str = typer.Argument(..., help="An MLflow experiment, or a pipeline (its "
                                                     "tracking.experiment)."),
          sort: Optional[str] = typer.Option(None, help="Sort by this metric, e.g. test/auroc "

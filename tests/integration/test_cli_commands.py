@@ -85,6 +85,6 @@ def test_cli_start_up_imports_no_torch_lightning_or_mlflow():
     assert done.stdout.strip() == "[]"
     help_text = subprocess.run([sys.executable, "-m", "biodl.cli", "--help"],
                                capture_output=True, text=True).stdout
-    for command in ("fit", "test", "validate", "predict", "models", "config", "check-data",
-                    "runs", "ui"):
+    for command in ("fit", "test", "validate", "predict", "sample", "models", "config",
+                    "check-data", "runs", "ui"):
         assert f" {command} " in help_text
