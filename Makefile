@@ -26,7 +26,7 @@ SWEEP_DIR   ?= .sweep
 BIN         := $(VENV)/bin
 STAMP       := $(VENV)/.installed
 
-.PHONY: install run fit test test-slow ui bench sweep sweep-runs report slurm clean
+.PHONY: install run fit test test-system test-slow ui bench sweep sweep-runs report slurm clean
 .DEFAULT_GOAL := run
 
 install: $(STAMP)
@@ -42,9 +42,14 @@ run: install
 
 fit: run
 
-# the fast suite; with CI=true (CI sets it) the slow real-data checks as well
+# unit and fast integration tests (under 5 minutes here); with CI=true (CI sets it) also the
+# multi-process system tests and the slow real-data checks
 test: install
 	$(BIN)/pytest -q $(if $(CI),-m "not cluster")
+
+# the multi-process system tests alone
+test-system: install
+	$(BIN)/pytest -q -m system
 
 # the slow real-data checks and the real Slurm cluster (root, apt-get)
 test-slow: install

@@ -1,4 +1,5 @@
-"""Shared fixtures: one thread for torch, one MLflow store built per session and copied."""
+"""Shared fixtures: one thread for torch, one MLflow store built per session and copied, the
+smoke trainer preset as overrides, and one trained tiny checkpoint shared by the session."""
 
 from __future__ import annotations
 
@@ -10,6 +11,18 @@ import pytest
 DATA = Path(__file__).parent / "data"
 ROOT = Path(__file__).parent.parent
 SHARED_DATA = ROOT.parent / "shared" / "data"
+
+
+def smoke_overrides() -> list[str]:
+    """configs/trainer/smoke.yaml as --set overrides, for fits of full pipelines in tests."""
+    import yaml
+
+    preset = yaml.safe_load((ROOT / "configs" / "trainer" / "smoke.yaml").read_text())
+    return [f"trainer.{k}={'null' if v is None else str(v).lower() if isinstance(v, bool) else v}"
+            for k, v in preset["trainer"].items()]
+
+
+SMOKE = smoke_overrides()
 
 
 def pytest_configure(config):
@@ -59,3 +72,37 @@ def write(tmp_path):
             path.write_text(text)
         return path
     return _write
+
+
+@pytest.fixture(scope="session")
+def tiny_fit(tmp_path_factory, store_template):
+    """One fit of tests/data/tiny_pipeline.yaml through the CLI, registered as tiny_cnn, shared
+    by every test that only needs a trained checkpoint: (folder, run_id, checkpoint, output)."""
+    from types import SimpleNamespace
+
+    from typer.testing import CliRunner
+
+    from biodl.cli import app
+
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        folder = tmp_path_factory.mktemp("tiny_fit")
+        uri = use_store(folder, store_template, monkeypatch)
+        monkeypatch.setenv("BIODL_CACHE", str(folder / "cache"))
+        result = CliRunner().invoke(app, ["fit", str(DATA / "tiny_pipeline.yaml"), "--register",
+                                          "tiny_cnn", "--set", "tracking.run_name=tiny-run"])
+        assert result.exit_code == 0, result.output
+        run_id = result.output.split("mlflow run id: ")[1].split()[0]
+    return SimpleNamespace(folder=folder, uri=uri, run_id=run_id, output=result.output,
+                           checkpoint=folder / "biodl_runs" / run_id / "best.ckpt")
+
+
+@pytest.fixture
+def in_tiny_fit(tiny_fit, monkeypatch):
+    """Work in the shared fit's folder, MLflow pointed at its store."""
+    import mlflow
+
+    monkeypatch.chdir(tiny_fit.folder)
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", tiny_fit.uri)
+    monkeypatch.setenv("BIODL_CACHE", str(tiny_fit.folder / "cache"))
+    mlflow.set_tracking_uri(tiny_fit.uri)
+    return tiny_fit

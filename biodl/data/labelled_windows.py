@@ -14,80 +14,18 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader, Dataset
 
-from biodl.config.data import GenbankTagsData, GroupSplitConfig, LanguageData, PairsData
-from biodl.config.binding import closest
+from biodl.config.data import GenbankTagsData, LanguageData, PairsData
 from biodl.data import encoding
 from biodl.data.fasta import read_fasta
+from biodl.data.groups import split_groups
 from biodl.data.genbank import Contig, check_bases, is_genbank, read_contigs
 from biodl.data.buckets import LengthBuckets
-from biodl.data.base import SPLITS, BatchLoaders, DataFormat
+from biodl.data.base import BatchLoaders, DataFormat
 from biodl.data.sequences import collate
 from biodl.data.spec import InputSpec, Kind, Target
 from biodl.errors import BiodlError
 from biodl.vocab import DNA_TOKENS, DNA_VOCAB_SIZE, IGNORE_INDEX
 
-
-
-def split_groups(groups: dict[str, int], cfg: GroupSplitConfig) -> dict[str, list[str]]:
-    """Group names per split (in `groups`' order); `groups`: name -> size in bases.
-
-    A split named in `val_groups`/`test_groups` is exactly those groups; any other draws groups
-    in a seeded random order, taking each that brings its size closer to `fraction * total`,
-    at least one if its fraction is above 0. Training keeps the rest and must not be empty."""
-    if not (0 <= cfg.val < 1 and 0 <= cfg.test < 1 and cfg.val + cfg.test < 1):
-        raise BiodlError(f"data.split: val={cfg.val} and test={cfg.test} must be fractions "
-                         "summing below 1, e.g. val: 0.1, test: 0.1")
-    names = list(groups)
-    chosen = {"val": _explicit(cfg.val_groups, names, "val_groups"),
-              "test": _explicit(cfg.test_groups, names, "test_groups")}
-    both = set(chosen["val"] or ()) & set(chosen["test"] or ())
-    if both:
-        raise BiodlError(f"data.split: {sorted(both)} are in both val_groups and test_groups; "
-                         "put each group in one split")
-    taken = set(chosen["val"] or ()) | set(chosen["test"] or ())
-    order = np.random.default_rng(cfg.seed).permutation(len(names))
-    free = [names[i] for i in order if names[i] not in taken]
-    total = sum(groups.values())
-    for split in ("val", "test"):
-        if chosen[split] is None:
-            reserve = 1 + int(split == "val" and chosen["test"] is None and cfg.test > 0)
-            chosen[split] = _draw(free, groups, getattr(cfg, split), total, reserve, split)
-            drawn = set(chosen[split])
-            free = [n for n in free if n not in drawn]
-    if not free:
-        raise BiodlError(f"data.split: no group is left for training (groups: "
-                         f"{', '.join(names)}); name fewer groups in val_groups/test_groups")
-    chosen["train"] = free
-    rank = {name: i for i, name in enumerate(names)}
-    return {split: sorted(chosen[split], key=rank.__getitem__) for split in SPLITS}
-
-
-def _explicit(listed: list[str], names: list[str], key: str) -> list[str] | None:
-    for name in listed:
-        if name not in names:
-            raise BiodlError(f"data.split.{key}: no group '{name}'{closest(name, names, 'groups')}")
-    return list(listed) if listed else None
-
-
-def _draw(free: list[str], sizes: dict[str, int], fraction: float, total: int, reserve: int,
-          split: str) -> list[str]:
-    """Groups for one split from `free` (in random order), leaving `reserve` groups behind."""
-    if fraction == 0:
-        return []
-    if len(free) < 1 + reserve:
-        raise BiodlError(f"data.split: {len(free)} group(s) left cannot give a non-empty {split} "
-                         f"split and {reserve} other split(s); use more contigs, set data.split."
-                         f"{split}: 0, or name groups in data.split.val_groups/test_groups")
-    target, size, picked = fraction * total, 0, []
-    for name in free:
-        if len(free) - len(picked) <= reserve:
-            break
-        if abs(size + sizes[name] - target) < abs(size - target):
-            picked.append(name)
-            size += sizes[name]
-    if not picked:  # every group overshoots: the one closest to the target
-        picked = [min(free, key=lambda n: abs(sizes[n] - target))]
-    return picked
 
 
 def window_starts(length: int, window: int, stride: int) -> np.ndarray:

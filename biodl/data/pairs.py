@@ -18,7 +18,8 @@ from torch.utils.data import DataLoader, Dataset
 
 from biodl.config.data import PairsData
 from biodl.data import encoding
-from biodl.data.labelled_windows import SplitDataModule, gather, split_groups
+from biodl.data.groups import split_groups
+from biodl.data.labelled_windows import SplitDataModule, gather
 from biodl.data.spec import InputSpec, Kind, Target
 from biodl.data.tables import read_table
 from biodl.errors import BiodlError

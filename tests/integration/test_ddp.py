@@ -1,6 +1,7 @@
 """Two-process DDP on CPU (gloo) through the CLI: one run, half the data per rank, one
 checkpoint set."""
 
+import pytest
 import os
 import subprocess
 import sys
@@ -8,6 +9,8 @@ import sys
 from mlflow.tracking import MlflowClient
 
 from ..conftest import DATA
+
+pytestmark = pytest.mark.system  # several processes: CI runs these, make test skips them
 
 
 def test_ddp_on_two_cpu_processes(workdir):

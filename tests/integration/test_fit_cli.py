@@ -11,23 +11,17 @@ from typer.testing import CliRunner
 
 from biodl.cli import app
 
-from ..conftest import DATA, use_store
+from ..conftest import DATA
 
 runner = CliRunner()
 
 
-@pytest.fixture(scope="module")
-def fitted(tmp_path_factory, store_template):
-    """One 2-epoch, 2-batch fit shared by the tests that read it back."""
-    with pytest.MonkeyPatch.context() as monkeypatch:
-        folder = tmp_path_factory.mktemp("fit")
-        client = MlflowClient(use_store(folder, store_template, monkeypatch))
-        result = runner.invoke(app, ["fit", str(DATA / "tiny_pipeline.yaml"),
-                                     "--set", "tracking.run_name=tiny-run"])
-        assert result.exit_code == 0, result.output
-        run_id = result.output.split("mlflow run id: ")[1].split()[0]
-        yield SimpleNamespace(output=result.output, run=client.get_run(run_id), folder=folder,
-                              client=client)
+@pytest.fixture
+def fitted(in_tiny_fit):
+    """The session's one 2-epoch, 2-batch fit, read back."""
+    client = MlflowClient(in_tiny_fit.uri)
+    return SimpleNamespace(output=in_tiny_fit.output, run=client.get_run(in_tiny_fit.run_id),
+                           folder=in_tiny_fit.folder, client=client)
 
 
 def test_fit_prints_test_metrics_and_run_id(fitted):

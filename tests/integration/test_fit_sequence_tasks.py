@@ -6,13 +6,10 @@ from biodl.config import load_config
 from biodl.tasks import load_task
 from biodl.train import fit
 
-from ..conftest import DATA, ROOT
+from ..conftest import DATA, ROOT, SMOKE
 
 SLICE = DATA / "leptospira_slice"
-QUICK = ["trainer.max_epochs=1", "trainer.limit_train_batches=2", "trainer.limit_val_batches=1",
-         "trainer.limit_test_batches=1", "trainer.enable_progress_bar=false",
-         "trainer.enable_model_summary=false", "trainer.num_sanity_val_steps=0",
-         "data.split.val_groups=[NZ_AHMY02000073.1]", "data.split.test_groups=[NZ_AHMY02000072.1]"]
+QUICK = [*SMOKE, "data.split.val_groups=[NZ_AHMY02000073.1]", "data.split.test_groups=[NZ_AHMY02000072.1]"]
 
 
 def run(pipeline: str, *overrides: str):

@@ -6,12 +6,10 @@ from typer.testing import CliRunner
 
 from biodl.cli import app
 
-from ..conftest import ROOT, use_store
+from ..conftest import ROOT, SMOKE, use_store
 
 runner = CliRunner()
-TINY = ["data.outbreaks=64", "data.batch_size=16", "model.hidden_size=8",
-        "trainer.max_epochs=1", "trainer.limit_train_batches=2", "trainer.num_sanity_val_steps=0",
-        "trainer.enable_progress_bar=false", "trainer.enable_model_summary=false"]
+TINY = ["data.outbreaks=64", "data.batch_size=16", "model.hidden_size=8", *SMOKE]
 
 
 @pytest.fixture(scope="module")

@@ -1,11 +1,14 @@
 """Parallel fits (as `make -j sweep` runs them) share one new SQLite store without racing."""
 
+import pytest
 import subprocess
 import sys
 
 from mlflow.tracking import MlflowClient
 
 from ..conftest import DATA
+
+pytestmark = pytest.mark.system  # several processes: CI runs these, make test skips them
 
 
 def test_three_fits_at_once_on_a_new_store(tmp_path):

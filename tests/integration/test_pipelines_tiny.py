@@ -14,12 +14,9 @@ from biodl.config import load_config
 from biodl.tasks import load_task
 from biodl.train import fit
 
-from ..conftest import DATA, ROOT
+from ..conftest import DATA, ROOT, SMOKE
 
-QUICK = ["trainer.max_epochs=1", "trainer.limit_train_batches=2", "trainer.limit_val_batches=1",
-         "trainer.limit_test_batches=1", "trainer.enable_progress_bar=false",
-         "trainer.enable_model_summary=false", "trainer.num_sanity_val_steps=0",
-         "trainer.max_time=null", "trainer.precision=32-true"]
+QUICK = SMOKE
 GUE = DATA / "gue_tf0"
 
 

@@ -7,23 +7,16 @@ from typer.testing import CliRunner
 
 from biodl.cli import app
 
-from ..conftest import DATA, use_store
+from ..conftest import DATA
 
 runner = CliRunner()
 
 
-@pytest.fixture(scope="module")
-def trained(tmp_path_factory, store_template):
-    with pytest.MonkeyPatch.context() as monkeypatch:
-        folder = tmp_path_factory.mktemp("predict")
-        use_store(folder, store_template, monkeypatch)
-        monkeypatch.setenv("BIODL_CACHE", str(folder / "cache"))
-        result = runner.invoke(app, ["fit", str(DATA / "tiny_pipeline.yaml"),
-                                     "--register", "tiny_cnn"])
-        assert result.exit_code == 0, result.output
-        assert "registered as models:/tiny_cnn/1" in result.output
-        run_id = result.output.split("mlflow run id: ")[1].split()[0]
-        yield folder, run_id, monkeypatch
+@pytest.fixture
+def trained(in_tiny_fit, monkeypatch):
+    """The session's tiny fit (registered as tiny_cnn): (folder, run id, monkeypatch)."""
+    assert "registered as models:/tiny_cnn/1" in in_tiny_fit.output
+    return in_tiny_fit.folder, in_tiny_fit.run_id, monkeypatch
 
 
 def rows(path):

@@ -17,7 +17,7 @@ from biodl.data.fasta import read_fasta
 from biodl.data.formats import build_datamodule
 from biodl.train import fit
 
-from ..conftest import DATA, ROOT
+from ..conftest import DATA, ROOT, SMOKE
 
 runner = CliRunner()
 TOLERANCE = 1e-6
@@ -70,13 +70,12 @@ def fasta_records(*files) -> dict[str, bytes]:
     return {r.id: r.seq for f in files for r in read_fasta(f)}
 
 
-def test_fasta_binary(workdir):
+def test_fasta_binary(in_tiny_fit, tmp_path):
     cfg = load_config(DATA / "tiny_pipeline.yaml", [])
-    result = fit(cfg, echo=lambda *_: None)
     ids = split_ids_of(cfg)
-    write_fasta(workdir / "test.fa", fasta_records(*cfg.data.classes.values()), ids)
-    assert_same(predict(result.run_id, workdir / "test.fa", workdir / "p.csv"),
-                recorded(result.run_id, workdir))
+    write_fasta(tmp_path / "test.fa", fasta_records(*cfg.data.classes.values()), ids)
+    assert_same(predict(in_tiny_fit.run_id, tmp_path / "test.fa", tmp_path / "p.csv"),
+                recorded(in_tiny_fit.run_id, tmp_path))
 
 
 def test_table_multiclass(workdir):
@@ -139,9 +138,7 @@ def test_sir_regression(workdir):
     from biodl.data.epidemic import simulate_outbreaks, split_outbreaks
 
     cfg = load_config(ROOT / "pipelines" / "sir_gru", [
-        "data.outbreaks=64", "data.batch_size=16", "model.hidden_size=8", "trainer.max_epochs=1",
-        "trainer.limit_train_batches=2", "trainer.num_sanity_val_steps=0",
-        "trainer.enable_progress_bar=false", "trainer.enable_model_summary=false"])
+        "data.outbreaks=64", "data.batch_size=16", "model.hidden_size=8", *SMOKE])
     result = fit(cfg, echo=lambda *_: None)
     index = split_outbreaks(cfg.data)["test"]
     observed = simulate_outbreaks(cfg.data).observed[index]  # (N, C, days) percent
@@ -157,13 +154,12 @@ def test_sir_regression(workdir):
 
 @pytest.mark.parametrize("policy,expected", [
     ("error", "is 85 bp but the model takes 81-bp windows"), ("pad", "set --length-policy crop")])
-def test_other_lengths_are_refused_unless_asked(workdir, policy, expected):
-    result = fit(load_config(DATA / "tiny_pipeline.yaml", []), echo=lambda *_: None)
-    (workdir / "long.fa").write_text(">long\n" + "ACGTA" * 17 + "\n")
-    out = workdir / "p.csv"
-    refused = runner.invoke(app, ["predict", result.run_id, str(workdir / "long.fa"), "-o",
+def test_other_lengths_are_refused_unless_asked(in_tiny_fit, tmp_path, policy, expected):
+    (tmp_path / "long.fa").write_text(">long\n" + "ACGTA" * 17 + "\n")
+    out = tmp_path / "p.csv"
+    refused = runner.invoke(app, ["predict", in_tiny_fit.run_id, str(tmp_path / "long.fa"), "-o",
                                   str(out), "--length-policy", policy])
     assert refused.exit_code == 2 and expected in refused.output
     assert "long.fa line 1: record 'long'" in refused.output and not out.exists()
-    assert predict(result.run_id, workdir / "long.fa", out, "--length-policy", "crop")[0][
+    assert predict(in_tiny_fit.run_id, tmp_path / "long.fa", out, "--length-policy", "crop")[0][
         "id"] == "long"

@@ -1,5 +1,6 @@
 """A fit killed with SIGKILL mid-run resumes from its last checkpoint into the same run."""
 
+import pytest
 import os
 import signal
 import subprocess
@@ -10,6 +11,8 @@ import torch
 from mlflow.tracking import MlflowClient
 
 from ..conftest import DATA, ROOT
+
+pytestmark = pytest.mark.system  # several processes: CI runs these, make test skips them
 
 ECOLI = ROOT / "pipelines" / "ecoli_promoters"
 SETTINGS = ["--set", "model.channels=[8, 8]", "--set", "trainer.max_epochs=5",

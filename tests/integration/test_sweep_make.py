@@ -1,5 +1,6 @@
 """`make -j2 sweep`: every grid combination is one finished MLflow run in one experiment."""
 
+import pytest
 import os
 import subprocess
 import sys
@@ -8,6 +9,8 @@ from pathlib import Path
 from mlflow.tracking import MlflowClient
 
 from ..conftest import ROOT
+
+pytestmark = pytest.mark.system  # several processes: CI runs these, make test skips them
 
 
 def test_make_sweep_runs_the_grid_in_parallel(workdir):

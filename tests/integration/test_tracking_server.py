@@ -14,6 +14,8 @@ from mlflow.tracking import MlflowClient
 
 from ..conftest import DATA
 
+pytestmark = pytest.mark.system  # several processes: CI runs these, make test skips them
+
 BIN = Path(sys.executable).parent
 
 

@@ -90,3 +90,44 @@ def test_leakage_can_fail(write):
 def test_unknown_format_names_the_valid_ones():
     with pytest.raises(BiodlError, match="data.format: unknown format 'tabel'; did you mean 'table'"):
         load_config(DATA / "tiny_pipeline.yaml", ["data.format=tabel"])
+
+
+def test_every_registered_format_fills_the_contract():
+    import inspect
+
+    from biodl.config.data import DATA_FORMATS
+    from biodl.data.base import DataFormat
+    from biodl.data.formats import FORMATS
+
+    assert set(FORMATS) == set(DATA_FORMATS)
+    for name, cls in FORMATS.items():
+        assert issubclass(cls, DataFormat) and not inspect.isabstract(cls), name
+
+
+def test_an_unknown_format_names_the_valid_ones():
+    from types import SimpleNamespace
+
+    from biodl.data.formats import build_datamodule
+
+    with pytest.raises(BiodlError, match="unknown format 'fastq'; did you mean 'fasta'"):
+        build_datamodule(SimpleNamespace(format="fastq"))
+    with pytest.raises(BiodlError, match="unknown format 'bigwig'; valid formats: fasta"):
+        build_datamodule(SimpleNamespace(format="bigwig"))
+
+
+def test_training_refuses_other_lengths_unless_the_policy_says(write):
+    short = write("short.fa", ">s1\nACGTACGT\n>s2\nACG\n" + "".join(
+        f">s{i}\nACGTACGT\n" for i in range(3, 12)))
+    other = write("other.fa", "".join(f">o{i}\nTTGGCCAA\n" for i in range(11)))
+    overrides = [f"data.classes={{a: {short}, b: {other}}}", "data.length=8"]
+    cfg = load_config(DATA / "tiny_pipeline.yaml", overrides)
+    with pytest.raises(BiodlError, match=r"record 's2' is 3 bp but the model takes 8-bp windows "
+                                         r"\(1 record\(s\) differ\); set data.length_policy pad"):
+        SequenceDataModule(cfg.data).setup("fit")
+    dm = SequenceDataModule(load_config(DATA / "tiny_pipeline.yaml", [
+        *overrides, "data.length_policy=pad"]).data)
+    dm.setup("fit")
+    report = dm.report()
+    raw = [report[s]["raw_length"] for s in ("train", "val", "test")]
+    assert sum(r["padded"] for r in raw) == 1 and min(r["min"] for r in raw) == 3
+    assert dm.input_spec().length_policy == "pad"

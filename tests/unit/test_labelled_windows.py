@@ -3,8 +3,8 @@ import pytest
 import torch
 
 from biodl.config.data import GenbankTagsData, GroupSplitConfig, LanguageData, PairsData
-from biodl.data.labelled_windows import (GenbankTagsDataModule, LanguageDataModule,
-                                         split_groups, window_starts)
+from biodl.data.groups import split_groups
+from biodl.data.labelled_windows import GenbankTagsDataModule, LanguageDataModule, window_starts
 from biodl.data.markov import markov_perplexity
 from biodl.data.pairs import PairsDataModule
 from biodl.errors import BiodlError

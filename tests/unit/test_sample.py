@@ -10,10 +10,8 @@ from biodl.inference.sample import (BASE_TOKENS, base_probabilities, check_optio
                                     sample_tokens, steps)
 from biodl.models import build_model
 
-from ..conftest import DATA, ROOT
 
 runner = CliRunner()
-SLICE = DATA / "leptospira_slice"
 
 
 def tiny(cell: str = "lstm", sharpen: float = 1.0):
@@ -124,31 +122,3 @@ def test_cli_rejects_a_checkpoint_of_another_task(tmp_path):
     result = runner.invoke(app, ["sample", str(checkpoint), "-o", str(tmp_path / "s.fa")])
     assert result.exit_code == 2 and len(result.stderr.splitlines()) == 1
     assert "is a classification model; sampling needs a checkpoint of an lm" in result.stderr
-
-
-def test_cli_samples_a_fitted_language_model(workdir, monkeypatch):
-    from biodl.config import load_config
-    from biodl.train import fit
-
-    monkeypatch.setenv("BIODL_CACHE", str(workdir / "cache"))
-    quick = ["trainer.max_epochs=1", "trainer.limit_train_batches=2", "trainer.limit_val_batches=1",
-             "trainer.limit_test_batches=1", "trainer.enable_progress_bar=false",
-             "trainer.enable_model_summary=false", "trainer.num_sanity_val_steps=0",
-             "data.split.val_groups=[NZ_AHMY02000073.1]",
-             "data.split.test_groups=[NZ_AHMY02000072.1]", f"data.genome={SLICE / 'contigs.gbk'}",
-             "data.window=200", "model.hidden_size=16", "model.num_layers=1"]
-    result = fit(load_config(ROOT / "pipelines" / "leptospira_lm", quick), echo=lambda *_: None)
-    out = workdir / "samples.fa"
-    args = ["sample", str(result.best_checkpoint), "-n", "3", "--length", "20",
-            "--temperature", "0.8", "--seed", "5", "--prompt", "acg", "-o", str(out)]
-    assert runner.invoke(app, args).exit_code == 0
-    lines = out.read_text().splitlines()
-    assert lines[::2] == [f">sample_{i} temperature=0.8 seed=5 length=20 prompt=ACG"
-                          for i in (1, 2, 3)]
-    assert all(len(s) == 20 and s.startswith("ACG") and set(s) <= set("ACGT") for s in lines[1::2])
-    again = runner.invoke(app, args)
-    assert again.exit_code == 2 and "already exists" in again.stderr
-    assert not list(workdir.glob(".samples.fa.*"))  # no temporary file left behind
-    by_run = runner.invoke(app, [*args[:1], result.run_id, *args[2:], "--force"])
-    assert by_run.exit_code == 0, by_run.output
-    assert out.read_text().splitlines() == lines  # same seed, same samples, from the run id
