@@ -74,7 +74,8 @@ def fit(cfg: Config, echo=print, resume: str | None = None,
         best = Path(checkpoint.best_model_path or checkpoint.last_model_path)
         results = trainer.test(task, datamodule=datamodule, ckpt_path=str(best), verbose=False)
         if is_rank_zero():
-            record_evaluation(task, datamodule, logger, trainer.callbacks)
+            record_evaluation(task, datamodule, logger, trainer.callbacks,
+                              cfg.callbacks.checkpoint.monitor, cfg.callbacks.checkpoint.mode)
             if cfg.tracking.log_checkpoint or register:
                 tracking.log_artifact(logger, best, "checkpoints")
             record_model(task, datamodule, logger, best, register, echo)
@@ -87,14 +88,16 @@ def is_rank_zero() -> bool:
     return rank_zero_only.rank == 0
 
 
-def record_evaluation(task: Task, datamodule, logger, callbacks=()) -> None:
+def record_evaluation(task: Task, datamodule, logger, callbacks=(), monitor: str | None = None,
+                      mode: str = "min") -> None:
     """Learning curves for every run; for classifiers also the test predictions, ROC and PR
     curves, the confusion matrix and per-class precision/recall/F1 (as `evaluation/`).
-    Runs on rank 0 alone, with the best weights that `trainer.test` loaded."""
+    Runs on rank 0 alone, with the best weights that `trainer.test` loaded; `monitor` and
+    `mode` are the checkpoint's, to mark the best epoch on the learning curves."""
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         evaluation.plot_learning_curves(folder / "learning_curves.png",
-                                        tracking.metric_history(logger))
+                                        tracking.metric_history(logger), monitor, mode)
         for callback in callbacks:
             if isinstance(callback, GradientMonitor) and callback.history:
                 evaluation.plot_gradient_norms(folder / "gradient_norms.png", callback.history)
