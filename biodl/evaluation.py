@@ -92,16 +92,17 @@ def _is_epoch_curve(name: str) -> bool:
                 or name.endswith("_step") or name == "train/examples")
 
 
-def best_epoch(curve: Curve, mode: str) -> tuple[int, float]:
+def best_epoch(curve: Curve, mode: str) -> tuple[int, float] | None:
     """The epoch and value a checkpoint monitor in `mode` picks: the first of equal bests,
-    as `ModelCheckpoint` only replaces its best on a strict improvement."""
+    as `ModelCheckpoint` only replaces its best on a strict improvement; NaN never wins.
+    None where the curve has no number."""
     if mode not in ("min", "max"):
         raise BiodlError(f"callbacks.checkpoint.mode: '{mode}' is neither 'min' nor 'max'")
-    if not curve:
-        raise BiodlError("best_epoch: the curve has no values")
-    pick = min if mode == "min" else max
-    value = pick(v for _, v in curve)
-    return next((e, v) for e, v in curve if v == value)
+    finite = [(e, v) for e, v in curve if not math.isnan(v)]
+    if not finite:
+        return None
+    value = (min if mode == "min" else max)(v for _, v in finite)
+    return next((e, v) for e, v in finite if v == value)
 
 
 def plot_learning_curves(path: Path, history: dict[str, list[Point]],
@@ -115,7 +116,7 @@ def plot_learning_curves(path: Path, history: dict[str, list[Point]],
     rows = max(1, -(-len(panels) // columns))
     fig, axes = plt.subplots(rows, columns, figsize=(max(3.6 * columns, 7.2), 2.8 * rows + 0.4),
                              squeeze=False, layout="constrained")
-    best = best_epoch(curves[monitor], mode) if curves.get(monitor) else None
+    best = best_epoch(curves.get(monitor, []), mode)
     for ax in axes.flat[len(panels):]:
         ax.axis("off")
     for ax, (key, names) in zip(axes.flat, panels.items()):
@@ -158,7 +159,7 @@ def _learning_title(monitor: str | None, mode: str, best: tuple[int, float] | No
     if best:
         return f"learning curves: best epoch {best[0]} by {monitor} ({mode} {best[1]:.4g})"
     if monitor:
-        return f"learning curves ({monitor} was not logged: no best epoch marked)"
+        return f"learning curves (no value of {monitor} logged: best epoch not marked)"
     return "learning curves"
 
 
@@ -180,28 +181,29 @@ def plot_confusion(path: Path, labels: np.ndarray, probs: np.ndarray, names: lis
     shares = np.divide(matrix, support, out=np.full(matrix.shape, np.nan), where=support > 0)
     fig, (count_ax, share_ax) = plt.subplots(1, 2, figsize=confusion_figsize(names),
                                              layout="constrained")
-    _draw_matrix(fig, count_ax, matrix, matrix.astype(float), names, "{:d}", matrix.max())
-    _draw_matrix(fig, share_ax, matrix, shares, names, "{:.2f}", 1.0)
+    _draw_matrix(fig, count_ax, matrix.astype(float), names, "{:.0f}", matrix.max())
+    _draw_matrix(fig, share_ax, shares, names, "{:.2f}", 1.0)
     count_ax.set_title(f"counts (n = {int(matrix.sum())})", fontsize=10)
     share_ax.set_title("row-normalised (share of each true class)", fontsize=10)
     fig.suptitle("test confusion matrix", fontsize=12)
     _save(fig, path)
 
 
-def _draw_matrix(fig, ax, counts: np.ndarray, shown: np.ndarray, names: list[str],
-                 fmt: str, vmax: float) -> None:
+def _draw_matrix(fig, ax, shown: np.ndarray, names: list[str], fmt: str, vmax: float) -> None:
+    """One matrix panel: cells coloured from 0 to `vmax`, each with its value ('-' for NaN)."""
     k = len(names)
     image = ax.imshow(np.nan_to_num(shown), cmap="Blues", vmin=0, vmax=max(vmax, 1e-12))
     fig.colorbar(image, cax=ax.inset_axes([1.04, 0, 0.05, 1]))  # as tall as the matrix
     size = max(5, min(12, 64 / k))
     for (i, j), value in np.ndenumerate(shown):
-        text = "-" if np.isnan(value) else fmt.format(int(value) if fmt == "{:d}" else value)
+        text = "-" if np.isnan(value) else fmt.format(value)
         colour = "white" if not np.isnan(value) and value > vmax / 2 else "black"
         ax.text(j, i, text, ha="center", va="center", color=colour, fontsize=size)
-    rotate = max(len(n) for n in names) > 3 and k > 2
-    ax.set_xticks(range(k), names, rotation=45 if rotate else 0, ha="right" if rotate else "center",
-                  fontsize=9)
-    ax.set_yticks(range(k), names, fontsize=9)
+    ticks = [_short(n, 24) for n in names]
+    rotate = max(len(n) for n in ticks) > 3 and k > 2  # long names side by side would collide
+    ax.set_xticks(range(k), ticks, fontsize=9, rotation=45 if rotate else 0,
+                  ha="right" if rotate else "center", rotation_mode="anchor")
+    ax.set_yticks(range(k), ticks, fontsize=9)
     ax.set(xlabel="predicted", ylabel="true")
 
 

@@ -59,6 +59,12 @@ def test_best_epoch_in_min_and_max_mode_takes_the_first_of_equal_bests():
     assert evaluation.best_epoch(curve, "max") == (2, 0.9)
 
 
+def test_best_epoch_skips_nan_and_is_none_without_a_number():
+    assert evaluation.best_epoch([(0, float("nan")), (1, 0.4), (2, 0.3)], "min") == (2, 0.3)
+    assert evaluation.best_epoch([(0, float("nan"))], "max") is None
+    assert evaluation.best_epoch([], "min") is None
+
+
 def test_best_epoch_names_a_bad_mode():
     with pytest.raises(BiodlError, match="callbacks.checkpoint.mode: 'lowest'"):
         evaluation.best_epoch([(0, 1.0)], "lowest")
