@@ -170,7 +170,7 @@ def confusion_figsize(names: list[str]) -> tuple[float, float]:
     labels (as long as the longest name) and the colour bars."""
     side = max(3.8, 0.45 * len(names) + 1.2)
     label = min(max(len(n) for n in names), 24) * 0.07
-    return round(2 * (side + label + 1.1), 1), round(side + label + 1.2, 1)
+    return round(2 * (side + label + 1.1), 1), round(max(5.0, side + label + 0.8), 1)
 
 
 def plot_confusion(path: Path, labels: np.ndarray, probs: np.ndarray, names: list[str]) -> None:
@@ -227,7 +227,8 @@ def curve_labels(labels: np.ndarray, probs: np.ndarray,
 def curves_figsize(names: list[str]) -> tuple[float, float]:
     """Inches: two square panels; taller where the legends go below (over 4 classes)."""
     entries = len(_scored_classes(names))
-    return (11.0, 5.6 if entries <= 4 else round(5.6 + 0.18 * -(-entries // 2), 1))
+    rows = -(-(entries + 1) // 2)  # two legend columns, the chance entry included
+    return (11.0, 5.6 if entries <= 4 else round(5.9 + 0.2 * rows, 1))
 
 
 def plot_curves(path: Path, labels: np.ndarray, probs: np.ndarray, names: list[str]) -> None:
@@ -254,7 +255,7 @@ def plot_curves(path: Path, labels: np.ndarray, probs: np.ndarray, names: list[s
     roc_ax.set(xlabel="false positive rate", ylabel="true positive rate", title=f"ROC (test{scope})")
     pr_ax.set(xlabel="recall", ylabel="precision", title=f"precision-recall (test{scope})")
     for ax, where in ((roc_ax, "lower right"), (pr_ax, "lower left")):
-        ax.set(xlim=(-0.02, 1.02), ylim=(-0.02, 1.02), aspect="equal")
+        ax.set(xlim=(-0.02, 1.02), ylim=(-0.02, 1.02), aspect="equal", anchor="N")
         ax.grid(alpha=0.3)
         _legend(ax, where, len(roc_labels))
     _save(fig, path)
@@ -264,7 +265,7 @@ def _legend(ax, where: str, entries: int) -> None:
     if entries <= 4:
         ax.legend(loc=where, fontsize=8)
     else:  # below the axes, where it covers no curve
-        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=2, fontsize=7.5)
+        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.11), ncol=2, fontsize=7.5)
 
 
 def _scored_classes(names: list[str]) -> list[int]:

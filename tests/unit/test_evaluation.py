@@ -162,18 +162,18 @@ def test_curves_with_many_classes_grow_for_the_legends_below(tmp_path):
     labels = np.arange(16) % 8
     probs = np.eye(8)[(labels + np.arange(16) // 8) % 8] * 0.5 + 0.5 / 8
     evaluation.plot_curves(tmp_path / "eight.png", labels, probs, names)
-    assert size(tmp_path / "eight.png") == (1650, 945)  # 11 x 6.3 in
+    assert size(tmp_path / "eight.png") == (1650, 1035)  # 11 x 6.9 in: 5 legend rows
 
 
 # ---- confusion matrix ----------------------------------------------------------------------
 
 def test_confusion_png_sizes(tmp_path):
     evaluation.plot_confusion(tmp_path / "three.png", LABELS3, PROBS3, NAMES3)
-    assert size(tmp_path / "three.png") == (1485, 765)  # 9.9 x 5.1 in
+    assert size(tmp_path / "three.png") == (1485, 750)  # 9.9 x 5 in
     names = [f"cell type {i}" for i in range(12)]  # 12 classes, names up to 12 characters
     labels = np.arange(24) % 12
     evaluation.plot_confusion(tmp_path / "twelve.png", labels, np.eye(12)[labels], names)
-    assert size(tmp_path / "twelve.png") == (2565, 1290)  # 17.1 x 8.6 in
+    assert size(tmp_path / "twelve.png") == (2565, 1230)  # 17.1 x 8.2 in
 
 
 def test_confusion_counts_and_row_shares_in_the_cells(tmp_path, monkeypatch):
