@@ -252,7 +252,8 @@ def plot_curves(path: Path, labels: np.ndarray, probs: np.ndarray, names: list[s
     roc_ax.plot([0, 1], [0, 1], "k:", linewidth=1, label="chance (AUC 0.500)")
     pr_ax.plot([], [], color="grey", linestyle="--", linewidth=0.9, label="chance = prevalence")
     scope = "" if len(names) == 2 else ", one-vs-rest"
-    roc_ax.set(xlabel="false positive rate", ylabel="true positive rate", title=f"ROC (test{scope})")
+    roc_ax.set(xlabel="false positive rate", ylabel="true positive rate",
+               title=f"ROC (test{scope})")
     pr_ax.set(xlabel="recall", ylabel="precision", title=f"precision-recall (test{scope})")
     for ax, where in ((roc_ax, "lower right"), (pr_ax, "lower left")):
         ax.set(xlim=(-0.02, 1.02), ylim=(-0.02, 1.02), aspect="equal", anchor="N")
