@@ -1,29 +1,28 @@
 """Evaluation artifacts written after the test: predictions, curves, confusion matrix, plots.
 
 Everything is written into a folder that `tracking` uploads; nothing here talks to MLflow.
-Plots use matplotlib's Agg backend (no display needed).
+Plots use matplotlib's Agg backend (no display needed) and are saved at `DPI` with sizes that
+depend only on their inputs (number of classes, panels, images), so each PNG's pixel size is
+known in advance: no `bbox_inches="tight"`.
 """
 
 from __future__ import annotations
 
-import csv
+import math
 from pathlib import Path
 
 import numpy as np
 import torch
-from torchmetrics.functional.classification import (binary_precision_recall_curve, binary_roc,
+from torchmetrics.functional.classification import (binary_auroc, binary_average_precision,
+                                                    binary_precision_recall_curve, binary_roc,
                                                     multiclass_confusion_matrix)
 
+from biodl.errors import BiodlError
 
-def write_predictions(path: Path, ids: list[str], labels: np.ndarray, probs: np.ndarray,
-                      names: list[str]) -> None:
-    """CSV: id, true label, one probability column per class, predicted label."""
-    probs = _as_class_probs(probs)
-    with open(path, "w", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(["id", "label", *[f"p_{n}" for n in names], "predicted"])
-        for rid, label, row in zip(ids, labels.tolist(), probs.round(6)):
-            writer.writerow([rid, names[label], *row.tolist(), names[int(row.argmax())]])
+DPI = 150
+Point = tuple[int, int, float]  # (step, timestamp in ms, value): one MLflow metric record
+Curve = list[tuple[int, float]]  # (epoch, value), one value an epoch
+SPLIT_COLOURS = {"train": "C0", "val": "C1"}  # the same colour for a split on every panel
 
 
 def per_class_table(labels: np.ndarray, probs: np.ndarray, names: list[str]) -> list[dict]:
@@ -45,83 +44,264 @@ def confusion(labels: np.ndarray, probs: np.ndarray, k: int) -> np.ndarray:
     return multiclass_confusion_matrix(preds, torch.from_numpy(labels), k).numpy()
 
 
+# ---- learning curves -------------------------------------------------------------------------
+
+def epoch_values(points: list[Point], epochs: list[Point]) -> Curve:
+    """One metric's records as (epoch, value), one an epoch, in epoch order.
+
+    Lightning logs `epoch` in the same MLflow batch as every metric, with the same step and
+    timestamp: that pair names a record's epoch exactly. A record without its twin takes the
+    epoch last logged at or before its step. Where an epoch has several records (a resumed
+    run repeats the epoch it was interrupted in), the last logged wins.
+    """
+    exact = {(step, stamp): int(epoch) for step, stamp, epoch in epochs}
+    ordered = sorted((step, stamp, int(epoch)) for step, stamp, epoch in epochs)
+    values: dict[int, float] = {}
+    for step, stamp, value in sorted(points, key=lambda p: (p[1], p[0])):  # logging order
+        epoch = exact.get((step, stamp))
+        if epoch is None:
+            before = [e for s, _, e in ordered if s <= step]
+            if not before:
+                continue  # logged before any epoch: no epoch to put it at
+            epoch = before[-1]
+        values[epoch] = value
+    return sorted(values.items())
+
+
+def per_epoch(history: dict[str, list[Point]]) -> dict[str, Curve]:
+    """The epoch-level training and validation curves of a run's metric history."""
+    epochs = history.get("epoch", [])
+    return {name: epoch_values(points, epochs) for name, points in history.items()
+            if _is_epoch_curve(name) and points}
+
+
+def _is_epoch_curve(name: str) -> bool:
+    return not (name == "epoch" or name.startswith(("test/", "grad_norm/"))
+                or name.endswith("_step") or name == "train/examples")
+
+
+def best_epoch(curve: Curve, mode: str) -> tuple[int, float] | None:
+    """The epoch and value a checkpoint monitor in `mode` picks: the first of equal bests,
+    as `ModelCheckpoint` only replaces its best on a strict improvement; NaN never wins.
+    None where the curve has no number."""
+    if mode not in ("min", "max"):
+        raise BiodlError(f"callbacks.checkpoint.mode: '{mode}' is neither 'min' nor 'max'")
+    finite = [(e, v) for e, v in curve if not math.isnan(v)]
+    if not finite:
+        return None
+    value = (min if mode == "min" else max)(v for _, v in finite)
+    return next((e, v) for e, v in finite if v == value)
+
+
+def plot_learning_curves(path: Path, history: dict[str, list[Point]],
+                         monitor: str | None = None, mode: str = "min") -> None:
+    """Per-epoch curves: train and val loss on one panel, each other metric on its own
+    (beside its train twin if there is one), the monitor's best epoch marked on all."""
+    plt = _pyplot()
+    curves = per_epoch(history)
+    panels = _panels(curves)
+    columns = max(1, min(4, len(panels)))
+    rows = max(1, -(-len(panels) // columns))
+    fig, axes = plt.subplots(rows, columns, figsize=(max(3.6 * columns, 7.2), 2.8 * rows + 0.4),
+                             squeeze=False, layout="constrained")
+    best = best_epoch(curves.get(monitor, []), mode)
+    for ax in axes.flat[len(panels):]:
+        ax.axis("off")
+    for ax, (key, names) in zip(axes.flat, panels.items()):
+        _draw_panel(ax, key, {n: curves[n] for n in names}, monitor, best)
+    if not panels:
+        axes.flat[0].text(0.5, 0.5, "no per-epoch metrics logged", ha="center", va="center")
+    fig.suptitle(_learning_title(monitor, mode, best), fontsize=11)
+    _save(fig, path)
+
+
+def _panels(curves: dict[str, Curve]) -> dict[str, list[str]]:
+    """Metric key (the part after 'train/', 'val/') -> its curves; loss first."""
+    panels: dict[str, list[str]] = {}
+    for name in sorted(curves, key=lambda n: (n.split("/")[-1] != "loss", n.split("/")[-1], n)):
+        panels.setdefault(name.split("/")[-1], []).append(name)
+    return panels
+
+
+def _draw_panel(ax, key: str, curves: dict[str, Curve], monitor: str | None,
+                best: tuple[int, float] | None) -> None:
+    from matplotlib.ticker import MaxNLocator
+
+    for name, curve in curves.items():
+        epochs, values = zip(*curve)
+        ax.plot(epochs, values, marker="o", markersize=3, linewidth=1.5, label=name,
+                color=SPLIT_COLOURS.get(name.split("/")[0], "C2"))
+        if name == monitor and best:
+            ax.plot(*best, marker="*", markersize=13, color="crimson", linestyle="none",
+                    zorder=3, label=f"best: {best[1]:.4g}")
+    if best:
+        ax.axvline(best[0], color="crimson", linestyle="--", linewidth=0.8, alpha=0.6)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set(xlabel="epoch", ylabel=key if len(curves) > 1 else next(iter(curves)))
+    ax.grid(alpha=0.3)
+    if len(curves) > 1 or monitor in curves:
+        ax.legend(fontsize=7)
+
+
+def _learning_title(monitor: str | None, mode: str, best: tuple[int, float] | None) -> str:
+    if best:
+        return f"learning curves: best epoch {best[0]} by {monitor} ({mode} {best[1]:.4g})"
+    if monitor:
+        return f"learning curves (no value of {monitor} logged: best epoch not marked)"
+    return "learning curves"
+
+
+# ---- confusion matrix ------------------------------------------------------------------------
+
+def confusion_figsize(names: list[str]) -> tuple[float, float]:
+    """Inches: two square panels, each growing with the class count, plus room for the tick
+    labels (as long as the longest name) and the colour bars."""
+    side = max(3.8, 0.45 * len(names) + 1.2)
+    label = min(max(len(n) for n in names), 24) * 0.07
+    return round(2 * (side + label + 1.1), 1), round(max(5.0, side + label + 0.8), 1)
+
+
 def plot_confusion(path: Path, labels: np.ndarray, probs: np.ndarray, names: list[str]) -> None:
+    """Counts beside the row-normalised matrix (each true class's share of predictions)."""
     plt = _pyplot()
     matrix = confusion(labels, probs, len(names))
-    fig, ax = plt.subplots(figsize=(1.2 + 0.6 * len(names), 1 + 0.6 * len(names)))
-    ax.imshow(matrix, cmap="Blues")
-    for (i, j), count in np.ndenumerate(matrix):
-        color = "white" if count > matrix.max() / 2 else "black"
-        ax.text(j, i, str(count), ha="center", va="center", color=color, fontsize=8)
-    ax.set(xticks=range(len(names)), yticks=range(len(names)), xlabel="predicted",
-           ylabel="true", title="test confusion matrix")
-    ax.set_xticklabels(names, rotation=45, ha="right")
-    ax.set_yticklabels(names)
+    support = matrix.sum(axis=1, keepdims=True)
+    shares = np.divide(matrix, support, out=np.full(matrix.shape, np.nan), where=support > 0)
+    fig, (count_ax, share_ax) = plt.subplots(1, 2, figsize=confusion_figsize(names),
+                                             layout="constrained")
+    _draw_matrix(fig, count_ax, matrix.astype(float), names, "{:.0f}", matrix.max())
+    _draw_matrix(fig, share_ax, shares, names, "{:.2f}", 1.0)
+    count_ax.set_title(f"counts (n = {int(matrix.sum())})", fontsize=10)
+    share_ax.set_title("row-normalised (share of each true class)", fontsize=10)
+    fig.suptitle("test confusion matrix", fontsize=12)
     _save(fig, path)
+
+
+def _draw_matrix(fig, ax, shown: np.ndarray, names: list[str], fmt: str, vmax: float) -> None:
+    """One matrix panel: cells coloured from 0 to `vmax`, each with its value ('-' for NaN)."""
+    k = len(names)
+    image = ax.imshow(np.nan_to_num(shown), cmap="Blues", vmin=0, vmax=max(vmax, 1e-12))
+    fig.colorbar(image, cax=ax.inset_axes([1.04, 0, 0.05, 1]))  # as tall as the matrix
+    size = max(5, min(12, 64 / k))
+    for (i, j), value in np.ndenumerate(shown):
+        text = "-" if np.isnan(value) else fmt.format(value)
+        colour = "white" if not np.isnan(value) and value > vmax / 2 else "black"
+        ax.text(j, i, text, ha="center", va="center", color=colour, fontsize=size)
+    ticks = [_short(n, 24) for n in names]
+    rotate = max(len(n) for n in ticks) > 3 and k > 2  # long names side by side would collide
+    ax.set_xticks(range(k), ticks, fontsize=9, rotation=45 if rotate else 0,
+                  ha="right" if rotate else "center", rotation_mode="anchor")
+    ax.set_yticks(range(k), ticks, fontsize=9)
+    ax.set(xlabel="predicted", ylabel="true")
+
+
+# ---- ROC and precision-recall ----------------------------------------------------------------
+
+def curve_labels(labels: np.ndarray, probs: np.ndarray,
+                 names: list[str]) -> tuple[list[str], list[str]]:
+    """The ROC and PR legend entries of each class scored (one-vs-rest; binary: the positive):
+    'name (AUC 0.917)' and 'name (AP 0.833; chance 0.400)', chance being the prevalence."""
+    probs = _as_class_probs(probs)
+    roc, pr = [], []
+    for c in _scored_classes(names):
+        score, truth = _one_vs_rest(labels, probs, c)
+        auc = binary_auroc(score, truth).item()
+        ap = binary_average_precision(score, truth).item()
+        roc.append(f"{names[c]} (AUC {auc:.3f})")
+        pr.append(f"{names[c]} (AP {ap:.3f}; chance {float((labels == c).mean()):.3f})")
+    return roc, pr
+
+
+def curves_figsize(names: list[str]) -> tuple[float, float]:
+    """Inches: two square panels; taller where the legends go below (over 4 classes)."""
+    entries = len(_scored_classes(names))
+    rows = -(-(entries + 1) // 2)  # two legend columns, the chance entry included
+    return (11.0, 5.6 if entries <= 4 else round(5.9 + 0.2 * rows, 1))
 
 
 def plot_curves(path: Path, labels: np.ndarray, probs: np.ndarray, names: list[str]) -> None:
-    """ROC and precision-recall curves, one-vs-rest for each class (the positive for binary)."""
+    """ROC and precision-recall curves, one-vs-rest for each class (the positive for binary),
+    with AUC / average precision in the legends, the chance diagonal (ROC) and each class's
+    prevalence, a random ranker's precision (PR)."""
     plt = _pyplot()
     probs = _as_class_probs(probs)
-    classes = [1] if len(names) == 2 else range(len(names))
-    fig, (roc_ax, pr_ax) = plt.subplots(1, 2, figsize=(10, 4.5))
-    for c in classes:
-        score, truth = torch.from_numpy(probs[:, c]), torch.from_numpy((labels == c).astype(int))
+    roc_labels, pr_labels = curve_labels(labels, probs, names)
+    fig, (roc_ax, pr_ax) = plt.subplots(1, 2, figsize=curves_figsize(names), layout="constrained")
+    colours = plt.cm.tab10.colors if len(roc_labels) <= 10 else plt.cm.tab20.colors
+    for i, c in enumerate(_scored_classes(names)):
+        score, truth = _one_vs_rest(labels, probs, c)
+        colour = colours[i % len(colours)]
         fpr, tpr, _ = binary_roc(score, truth)
         precision, recall, _ = binary_precision_recall_curve(score, truth)
-        roc_ax.plot(fpr.numpy(), tpr.numpy(), label=names[c])
-        pr_ax.plot(recall.numpy(), precision.numpy(), label=names[c])
-    roc_ax.plot([0, 1], [0, 1], "k:", linewidth=0.8)
-    roc_ax.set(xlabel="false positive rate", ylabel="true positive rate", title="ROC (test)")
-    pr_ax.set(xlabel="recall", ylabel="precision", title="precision-recall (test)")
-    for ax in (roc_ax, pr_ax):
-        ax.legend(fontsize=7)
+        roc_ax.plot(fpr.numpy(), tpr.numpy(), color=colour, linewidth=1.6, label=roc_labels[i])
+        pr_ax.plot(recall.numpy(), precision.numpy(), color=colour, linewidth=1.6,
+                   drawstyle="steps-post", label=pr_labels[i])
+        pr_ax.axhline(float((labels == c).mean()), color=colour, linestyle="--", linewidth=0.9)
+    roc_ax.plot([0, 1], [0, 1], "k:", linewidth=1, label="chance (AUC 0.500)")
+    pr_ax.plot([], [], color="grey", linestyle="--", linewidth=0.9, label="chance = prevalence")
+    scope = "" if len(names) == 2 else ", one-vs-rest"
+    roc_ax.set(xlabel="false positive rate", ylabel="true positive rate",
+               title=f"ROC (test{scope})")
+    pr_ax.set(xlabel="recall", ylabel="precision", title=f"precision-recall (test{scope})")
+    for ax, where in ((roc_ax, "lower right"), (pr_ax, "lower left")):
+        ax.set(xlim=(-0.02, 1.02), ylim=(-0.02, 1.02), aspect="equal", anchor="N")
+        ax.grid(alpha=0.3)
+        _legend(ax, where, len(roc_labels))
     _save(fig, path)
 
 
-def plot_learning_curves(path: Path, history: dict[str, list[tuple[int, float]]]) -> None:
-    """Each metric's value per logged step, losses on one panel and the rest on another."""
-    plt = _pyplot()
-    fig, (loss_ax, metric_ax) = plt.subplots(1, 2, figsize=(10, 4))
-    for name, points in sorted(history.items()):
-        if (not points or name.startswith(("test/", "grad_norm/")) or name.endswith("_step")
-                or name == "train/examples"):
-            continue
-        steps, values = zip(*points)
-        (loss_ax if name.endswith("loss") else metric_ax).plot(steps, values, marker=".",
-                                                               label=name)
-    loss_ax.set(xlabel="step", title="loss")
-    metric_ax.set(xlabel="step", title="validation metrics")
-    for ax in (loss_ax, metric_ax):
-        if ax.lines:
-            ax.legend(fontsize=7)
-    _save(fig, path)
+def _legend(ax, where: str, entries: int) -> None:
+    if entries <= 4:
+        ax.legend(loc=where, fontsize=8)
+    else:  # below the axes, where it covers no curve
+        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.11), ncol=2, fontsize=7.5)
+
+
+def _scored_classes(names: list[str]) -> list[int]:
+    return [1] if len(names) == 2 else list(range(len(names)))
+
+
+def _one_vs_rest(labels: np.ndarray, probs: np.ndarray, c: int) -> tuple[torch.Tensor, ...]:
+    return torch.from_numpy(probs[:, c]).float(), torch.from_numpy((labels == c).astype(np.int64))
+
+
+# ---- misclassified images --------------------------------------------------------------------
+
+def misclassified_figsize(shown: int, columns: int = 4) -> tuple[float, float]:
+    columns = min(columns, shown)
+    return 2.6 * columns, 2.7 * -(-shown // columns) + 0.5
 
 
 def plot_misclassified(path: Path, pixels: np.ndarray, labels: np.ndarray, probs: np.ndarray,
                        names: list[str], limit: int = 16) -> int:
-    """A grid of the most confidently misclassified test images, titled true -> predicted
-    (probability); returns how many are shown. Shows the first three channels as RGB (one
+    """A grid of the most confidently misclassified test images, titled 'true -> predicted
+    (probability)'; returns how many are shown. Shows the first three channels as RGB (one
     channel as grey), each image scaled to its own range."""
     probs = _as_class_probs(probs)
     predicted = probs.argmax(axis=1)
     wrong = np.flatnonzero(predicted != labels)
-    wrong = wrong[np.argsort(-probs[wrong, predicted[wrong]])][:limit]
+    wrong = wrong[np.argsort(-probs[wrong, predicted[wrong]], kind="stable")][:limit]
     if not len(wrong):
         return 0
     plt = _pyplot()
     columns = min(4, len(wrong))
-    rows = -(-len(wrong) // columns)
-    fig, axes = plt.subplots(rows, columns, figsize=(2.2 * columns, 2.4 * rows), squeeze=False)
+    fig, axes = plt.subplots(-(-len(wrong) // columns), columns,
+                             figsize=misclassified_figsize(len(wrong)), squeeze=False,
+                             layout="constrained")
     for ax in axes.flat:
         ax.axis("off")
     for ax, i in zip(axes.flat, wrong):
         ax.imshow(_displayable(pixels[i]), cmap="gray")
-        ax.set_title(f"{names[labels[i]]} -> {names[predicted[i]]}\n"
-                     f"({probs[i, predicted[i]]:.2f})", fontsize=7)
+        ax.set_title(f"{_short(names[labels[i]])} -> {_short(names[predicted[i]])} "
+                     f"({probs[i, predicted[i]]:.2f})", fontsize=8)
+    fig.suptitle(f"most confident test errors ({len(wrong)} of {int((predicted != labels).sum())}):"
+                 " true -> predicted (probability)", fontsize=10)
     _save(fig, path)
     return len(wrong)
+
+
+def _short(name: str, width: int = 14) -> str:
+    return name if len(name) <= width else name[:width - 1] + "…"
 
 
 def _displayable(image: np.ndarray) -> np.ndarray:
@@ -136,7 +316,7 @@ def plot_gradient_norms(path: Path, history: dict[str, list[tuple[int, float]]])
     """Each layer's gradient norm over training on a log scale, input layers dark, output
     layers light, so vanishing (falling towards the input) or exploding norms stand out."""
     plt = _pyplot()
-    fig, ax = plt.subplots(figsize=(8, 4.5))
+    fig, ax = plt.subplots(figsize=(8, 4.5), layout="constrained")
     colours = plt.cm.viridis(np.linspace(0, 0.9, max(len(history), 1)))
     for colour, (name, points) in zip(colours, history.items()):
         steps, values = zip(*points)
@@ -161,6 +341,5 @@ def _pyplot():
 
 
 def _save(fig, path: Path) -> None:
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
+    fig.savefig(path, dpi=DPI)  # fixed size: no bbox_inches="tight", so pixels = inches * DPI
     _pyplot().close(fig)

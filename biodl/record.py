@@ -17,15 +17,17 @@ from biodl.inference.batches import Batch
 from biodl.tasks import ClassificationTask, Task
 
 
-def artifacts(task: Task, datamodule: DataFormat, logger, callbacks=()) -> None:
+def artifacts(task: Task, datamodule: DataFormat, logger, callbacks=(),
+              monitor: str | None = None, mode: str = "min") -> None:
     """Learning curves for every run; the test predictions (the table `biodl predict` writes,
     with the true labels) for classifiers and regressors; for classifiers also ROC and PR
     curves, the confusion matrix and per-class precision/recall/F1 (as `evaluation/`).
-    Runs on rank 0 alone, with the best weights that `trainer.test` loaded."""
+    Runs on rank 0 alone, with the best weights that `trainer.test` loaded; `monitor` and
+    `mode` are the checkpoint's, to mark the best epoch on the learning curves."""
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         evaluation.plot_learning_curves(folder / "learning_curves.png",
-                                        tracking.metric_history(logger))
+                                        tracking.metric_history(logger), monitor, mode)
         for callback in callbacks:
             if isinstance(callback, GradientMonitor) and callback.history:
                 evaluation.plot_gradient_norms(folder / "gradient_norms.png", callback.history)

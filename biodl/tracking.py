@@ -229,12 +229,14 @@ def log_artifacts(logger: MLFlowLogger, folder: Path, destination: str) -> None:
     logger.experiment.log_artifacts(logger.run_id, str(folder), destination)
 
 
-def metric_history(logger: MLFlowLogger) -> dict[str, list[tuple[int, float]]]:
-    """Every metric of the run as (step, value) pairs, in step order."""
+def metric_history(logger: MLFlowLogger) -> dict[str, list[tuple[int, int, float]]]:
+    """Every metric of the run, `epoch` included, as (step, timestamp ms, value) records in
+    step order: Lightning logs `epoch` with the same step and timestamp as each metric."""
     client, run_id = logger.experiment, logger.run_id
     names = client.get_run(run_id).data.metrics
-    return {name: sorted((m.step, m.value) for m in client.get_metric_history(run_id, name))
-            for name in names if name != "epoch"}
+    return {name: sorted((m.step, m.timestamp, m.value)
+                         for m in client.get_metric_history(run_id, name))
+            for name in names}
 
 
 def version_tags() -> dict[str, str]:

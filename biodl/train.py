@@ -80,7 +80,8 @@ def fit(cfg: Config, echo=print, resume: str | None = None,
         best = Path(checkpoint.best_model_path or checkpoint.last_model_path)
         results = trainer.test(task, datamodule=datamodule, ckpt_path=str(best), verbose=False)
         if is_rank_zero():
-            record.artifacts(task, datamodule, logger, trainer.callbacks)
+            record.artifacts(task, datamodule, logger, trainer.callbacks,
+                             cfg.callbacks.checkpoint.monitor, cfg.callbacks.checkpoint.mode)
             if cfg.tracking.log_checkpoint or register:
                 tracking.log_artifact(logger, best, "checkpoints")
             record.model(task, datamodule, logger, best, register, echo)
