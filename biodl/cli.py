@@ -288,10 +288,12 @@ def models(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) ->
 def ui(port: int = typer.Option(5000, help="Port to serve on."),
        uri: Optional[str] = typer.Option(None, help="Tracking store (default: as `biodl fit`).")) -> None:
     """Serve the MLflow UI on biodl's tracking store."""
-    from biodl.tracking import tracking_uri
+    from biodl.tracking import tracking_uri, ui_address
 
     store = tracking_uri(uri)
     typer.echo(f"MLflow UI for {store} at http://127.0.0.1:{port}")
+    for line in ui_address(port, store):  # each experiment's runs, with their metric columns
+        typer.echo(f"  {line}")
     mlflow = os.path.join(os.path.dirname(sys.executable), "mlflow")
     os.execv(mlflow, [mlflow, "ui", "--backend-store-uri", store, "--port", str(port)])
 

@@ -8,6 +8,7 @@ import io
 from collections import Counter
 
 SKIP_METRICS = ("epoch",)
+SKIP_PARAMS = ("tracking.run_name",)  # the name column shows it
 NAME_VALUE_CHARS = 24  # longer override values are cut, so a name stays readable in the UI
 
 
@@ -39,11 +40,9 @@ def _short_value(value: str) -> str:
 def comparison(runs: list[dict], sort: str | None = None, metrics: list[str] | None = None
                ) -> tuple[list[str], list[list[str]]]:
     """Header and rows: run, name, status, each differing param, each (chosen) metric."""
-    params = sorted({k for r in runs for k in r["params"]})
+    params = sorted({k for r in runs for k in r["params"] if k not in SKIP_PARAMS})
     differing = [k for k in params if len({r["params"].get(k) for r in runs}) > 1]
-    names = metrics or sorted({k for r in runs for k in r["metrics"]
-                               if k not in SKIP_METRICS and not k.endswith("_step")
-                               and k.startswith(("test/", "val/"))})
+    names = metrics or shown_metrics(k for r in runs for k in r["metrics"])
     if sort:
         descending = not sort.endswith("loss")
         runs = sorted(runs, key=lambda r: _sort_key(r, sort, descending))
@@ -52,6 +51,12 @@ def comparison(runs: list[dict], sort: str | None = None, metrics: list[str] | N
              *[str(r["params"].get(k, "")) for k in differing],
              *[_number(r["metrics"].get(k)) for k in names]] for r in runs]
     return header, rows
+
+
+def shown_metrics(names) -> list[str]:
+    """The final val/ and test/ metrics (not per-step values, not the epoch), sorted."""
+    return sorted({k for k in names if k not in SKIP_METRICS and not k.endswith("_step")
+                   and k.startswith(("test/", "val/"))})
 
 
 def as_csv(header: list[str], rows: list[list[str]]) -> str:

@@ -34,6 +34,12 @@ DEFAULT_STORE = "mlruns.db"
 # opens a `custom_model_development` experiment on its runs table, not on traces.
 KIND_TAG = "mlflow.experimentKind"
 TRAINING_KIND = "custom_model_development"
+# ... and shows metric columns only when a view selects them: each fit adds its metrics to a
+# view stored as an experiment tag, which the UI loads for `...?viewStateShareKey=biodl`.
+VIEW_KEY = "biodl"
+VIEW_TAG = f"mlflow.sharedViewState.{VIEW_KEY}"
+VIEW_COLUMNS = ["attributes.`Source`", "attributes.`Models`"]  # the UI's own defaults
+VIEW_MAX_CHARS = 5000  # what an experiment tag holds on every store
 RUN_ID = re.compile(r"[0-9a-f]{32}")
 MIN_PREFIX = 6
 
@@ -345,6 +351,39 @@ def end_run(logger: MLFlowLogger, status: str, details: str = "", summary: str =
         client.log_text(run_id, details, "error.txt")
         client.set_tag(run_id, "biodl.error", summary[:5000])
     client.set_terminated(run_id, status)
+    if status == "FINISHED":
+        add_to_view(client, client.get_run(run_id))
+
+
+def add_to_view(client: MlflowClient, run) -> None:
+    """Add the run's val/ and test/ metrics to the experiment's `biodl` view of the UI."""
+    import json
+
+    from biodl.runs import shown_metrics
+
+    experiment = client.get_experiment(run.info.experiment_id)
+    try:
+        view = json.loads(experiment.tags.get(VIEW_TAG, "{}"))
+    except json.JSONDecodeError:
+        view = {}
+    metrics = [c for c in view.get("selectedColumns", []) if c.startswith("metrics.")]
+    metrics += [f"metrics.`{name}`" for name in shown_metrics(run.data.metrics)]
+    columns = [*VIEW_COLUMNS, *sorted(set(metrics))]
+    view = {**view, "selectedColumns": columns}
+    while len(json.dumps(view)) > VIEW_MAX_CHARS and len(view["selectedColumns"]) > 2:
+        view["selectedColumns"].pop()
+    client.set_experiment_tag(experiment.experiment_id, VIEW_TAG, json.dumps(view))
+
+
+def ui_address(port: int, uri: str | None = None) -> list[str]:
+    """`name: URL` for each biodl experiment of the store, opening its runs with the metrics."""
+    store = tracking_uri(uri)
+    database = local_database(store)
+    if database is not None and not database.is_file():
+        return []
+    return [f"{e.name}: http://127.0.0.1:{port}/#/experiments/{e.experiment_id}/runs"
+            f"?workflowType=machine_learning&viewStateShareKey={VIEW_KEY}"
+            for e in read_client(store).search_experiments() if VIEW_TAG in e.tags]
 
 
 def log_artifact(logger: MLFlowLogger, path: Path, folder: str) -> None:

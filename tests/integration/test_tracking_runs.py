@@ -15,7 +15,8 @@ from typer.testing import CliRunner
 from biodl.cli import _fit_config, app
 from biodl.config.schema import TrackingConfig
 from biodl.errors import BiodlError
-from biodl.tracking import KIND_TAG, TRAINING_KIND, make_logger, resolve_run_id
+from biodl.tracking import (KIND_TAG, TRAINING_KIND, VIEW_TAG, end_run, make_logger,
+                            resolve_run_id, ui_address)
 
 from ..conftest import DATA, ROOT
 
@@ -48,6 +49,27 @@ def test_an_experiment_made_before_gets_the_training_kind_on_first_use(workdir):
     assert KIND_TAG not in client.get_experiment(experiment).tags
     make_logger(TrackingConfig(experiment="old", run_name="r"))
     assert client.get_experiment(experiment).tags[KIND_TAG] == TRAINING_KIND
+
+
+def test_finished_runs_add_their_metrics_to_the_experiments_ui_view(workdir):
+    import json
+
+    for metrics in ({"val/loss": 0.5, "train/loss": 0.4, "val/loss_step": 0.1, "epoch": 1},
+                    {"test/auroc": 0.9}):
+        logger = make_logger(TrackingConfig(experiment="view", run_name="r"))
+        logger.log_metrics(metrics)
+        end_run(logger, "FINISHED")
+    failed = make_logger(TrackingConfig(experiment="view", run_name="f"))
+    failed.log_metrics({"val/other": 1.0})
+    end_run(failed, "FAILED")
+    client = MlflowClient(os.environ["MLFLOW_TRACKING_URI"])
+    experiment = client.get_experiment_by_name("view")
+    assert json.loads(experiment.tags[VIEW_TAG]) == {"selectedColumns": [
+        "attributes.`Source`", "attributes.`Models`", "metrics.`test/auroc`",
+        "metrics.`val/loss`"]}
+    assert ui_address(5000) == [
+        f"view: http://127.0.0.1:5000/#/experiments/{experiment.experiment_id}/runs"
+        "?workflowType=machine_learning&viewStateShareKey=biodl"]
 
 
 @pytest.fixture
