@@ -150,11 +150,16 @@ def read_client(uri: str | None = None) -> MlflowClient:
     store = tracking_uri(uri)
     check_reachable(store)
     database = local_database(store)
-    if database is not None and (not database.is_file() or database.stat().st_size == 0):
+    if database is not None and not has_store(database):
         raise BiodlError(f"no MLflow runs in {database.parent}: {database.name} does not exist "
                          "there; run from the folder where `biodl fit` ran, or set "
                          "MLFLOW_TRACKING_URI to the store (e.g. sqlite:////path/mlruns.db)")
     return MlflowClient(store)
+
+
+def has_store(database: Path) -> bool:
+    """False for a missing SQLite file and for the empty one older biodl versions left."""
+    return database.is_file() and database.stat().st_size > 0
 
 
 def resolve_run_id(text: str, uri: str | None = None, other: str = "") -> str:
@@ -379,7 +384,7 @@ def ui_address(port: int, uri: str | None = None) -> list[str]:
     """`name: URL` for each biodl experiment of the store, opening its runs with the metrics."""
     store = tracking_uri(uri)
     database = local_database(store)
-    if database is not None and not database.is_file():
+    if database is not None and not has_store(database):
         return []
     return [f"{e.name}: http://127.0.0.1:{port}/#/experiments/{e.experiment_id}/runs"
             f"?workflowType=machine_learning&viewStateShareKey={VIEW_KEY}"
