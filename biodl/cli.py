@@ -86,7 +86,9 @@ def fit(pipeline: Optional[str] = typer.Argument(
         overrides.append(f"finetune.init_from={init_from.resolve()}")
     if freeze_backbone:
         overrides.append("finetune.freeze_backbone=true")
+    resume, from_run = _run_id(resume), _run_id(from_run)
     cfg = _fit_config(pipeline, overrides, resume or from_run)
+    _writable_for(cfg)
     from biodl.train import fit as run_fit  # after the config is known to be valid
 
     result = run_fit(cfg, echo=typer.echo, resume=resume, register=register)
@@ -107,10 +109,31 @@ def _fit_config(pipeline: Optional[str], overrides: list[str], run_id: Optional[
     if run_id:
         from biodl.tracking import run_config
 
-        return config_from_yaml(run_config(run_id), overrides, f"run {run_id} config.yaml")
-    if not pipeline:
+        cfg = config_from_yaml(run_config(run_id), overrides, f"run {run_id} config.yaml")
+    elif not pipeline:
         raise BiodlError("give a pipeline to fit, e.g. `biodl fit pipelines/ecoli_promoters`")
-    return load_config(pipeline, overrides)
+    else:
+        cfg = load_config(pipeline, overrides)
+    if run_id or not cfg.tracking.run_name:  # a name set in the config or by --set wins
+        from biodl.runs import run_name  # a replay adds its overrides to the recorded name
+
+        cfg.tracking.run_name = run_name(cfg.tracking.run_name or cfg.name, overrides)
+    return cfg
+
+
+def _run_id(text: Optional[str]) -> Optional[str]:
+    """The full id for a run id or a unique prefix of one (>= 6 characters)."""
+    if text is None:
+        return None
+    from biodl.tracking import resolve_run_id
+
+    return resolve_run_id(text)
+
+
+def _writable_for(cfg) -> None:
+    from biodl.tracking import check_writable, tracking_uri
+
+    check_writable(tracking_uri(cfg.tracking.uri), Path(cfg.callbacks.checkpoint.dir))
 
 
 SOURCE = typer.Argument(..., help="A .ckpt file, an MLflow run id, or models:/NAME/VERSION.")
@@ -150,8 +173,10 @@ def _evaluate(source: str, overrides: list[str], split: str) -> None:
 def _checkpoint(source: str) -> Path:
     if Path(source).is_file():
         return Path(source)
-    from biodl.tracking import fetch_checkpoint
+    from biodl.tracking import fetch_checkpoint, resolve_run_id
 
+    if not source.startswith("models:/"):
+        source = resolve_run_id(source, other="a .ckpt file, models:/NAME/VERSION or ")
     return fetch_checkpoint(source)
 
 
@@ -315,10 +340,12 @@ def models(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) ->
 def ui(port: int = typer.Option(5000, help="Port to serve on."),
        uri: Optional[str] = typer.Option(None, help="Tracking store (default: as `biodl fit`).")) -> None:
     """Serve the MLflow UI on biodl's tracking store."""
-    from biodl.tracking import tracking_uri
+    from biodl.tracking import tracking_uri, ui_address
 
     store = tracking_uri(uri)
     typer.echo(f"MLflow UI for {store} at http://127.0.0.1:{port}")
+    for line in ui_address(port, store):  # each experiment's runs, with their metric columns
+        typer.echo(f"  {line}")
     mlflow = os.path.join(os.path.dirname(sys.executable), "mlflow")
     os.execv(mlflow, [mlflow, "ui", "--backend-store-uri", store, "--port", str(port)])
 

@@ -2,7 +2,8 @@
 
 Runs go to `tracking.uri` if the config names one, else `$MLFLOW_TRACKING_URI`, else an
 embedded SQLite store `mlruns.db` in the working folder, so `mlflow ui` and a remote server
-(`MLFLOW_TRACKING_URI=http://host:5000`) work with no code change.
+(`MLFLOW_TRACKING_URI=http://host:5000`) work with no code change. Commands that only read
+(`runs`, `test`, `predict`, ...) never create a store: `read_client` refuses a missing one.
 """
 
 from __future__ import annotations
@@ -10,22 +11,37 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import re
 import subprocess
 import sys
 import tempfile
 import traceback
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
-from typing import Any, Iterator
-
-from pytorch_lightning.loggers import MLFlowLogger
+from typing import TYPE_CHECKING, Any, Iterator
 
 import biodl
 from biodl.config.binding import closest
 from biodl.config.schema import TrackingConfig
 from biodl.errors import BiodlError
 
+if TYPE_CHECKING:  # Lightning costs seconds to import: only `make_logger` needs it
+    from mlflow.tracking import MlflowClient
+    from pytorch_lightning.loggers import MLFlowLogger
+
 DEFAULT_STORE = "mlruns.db"
+# MLflow 3 tells model-training experiments from GenAI ones by this experiment tag; its UI
+# opens a `custom_model_development` experiment on its runs table, not on traces.
+KIND_TAG = "mlflow.experimentKind"
+TRAINING_KIND = "custom_model_development"
+# ... and shows metric columns only when a view selects them: each fit adds its metrics to a
+# view stored as an experiment tag, which the UI loads for `...?viewStateShareKey=biodl`.
+VIEW_KEY = "biodl"
+VIEW_TAG = f"mlflow.sharedViewState.{VIEW_KEY}"
+VIEW_COLUMNS = ["attributes.`Source`", "attributes.`Models`"]  # the UI's own defaults
+VIEW_MAX_CHARS = 5000  # what an experiment tag holds on every store
+RUN_ID = re.compile(r"[0-9a-f]{32}")
+MIN_PREFIX = 6
 
 
 def tracking_uri(configured: str | None = None) -> str:
@@ -35,36 +51,167 @@ def tracking_uri(configured: str | None = None) -> str:
     return f"sqlite:///{Path.cwd() / DEFAULT_STORE}"
 
 
+def local_database(uri: str) -> Path | None:
+    """The file of a local SQLite store, None for a server or another store."""
+    return Path(uri[len("sqlite:///"):]) if uri.startswith("sqlite:///") else None
+
+
 def make_logger(cfg: TrackingConfig, run_id: str | None = None) -> MLFlowLogger:
-    """A logger for a new run, or for continuing run `run_id` (then marked RUNNING again)."""
+    """A logger for a new run, or for continuing run `run_id` (then marked RUNNING again).
+    A new run is named `cfg.run_name` (else the experiment's name), with ` #2`, ` #3`, ...
+    when the experiment already holds a run of that name."""
+    from mlflow.tracking import MlflowClient
+    from pytorch_lightning.loggers import MLFlowLogger
+
     _quiet_mlflow()
     uri = tracking_uri(cfg.uri)
     check_reachable(uri)
-    prepare_store(uri, cfg.experiment)
-    logger = MLFlowLogger(experiment_name=cfg.experiment, run_name=cfg.run_name,
-                          tracking_uri=uri, tags=dict(cfg.tags), run_id=run_id,
-                          artifact_location=artifact_location(uri, cfg.experiment))
+    check_writable(uri)
+    with store_lock(uri):  # parallel fits (`make -j sweep`) must not race on migrations or names
+        client = MlflowClient(uri)
+        experiment_id = prepare_experiment(client, uri, cfg.experiment)
+        name = None if run_id else unique_run_name(client, experiment_id,
+                                                   cfg.run_name or cfg.experiment)
+        logger = MLFlowLogger(experiment_name=cfg.experiment, run_name=name,
+                              tracking_uri=uri, tags=dict(cfg.tags), run_id=run_id,
+                              artifact_location=artifact_location(uri, cfg.experiment))
+        logger.run_id  # creates the run (on rank 0) while the name is still free
     if run_id:
         logger.experiment.update_run(run_id, status="RUNNING")
     return logger
 
 
-def prepare_store(uri: str, experiment: str) -> None:
-    """Create a local SQLite store and the experiment under a file lock, so that parallel fits
-    (`make -j sweep`) do not race on the store's migrations or on creating the experiment."""
-    if not uri.startswith("sqlite:///"):
-        return
+def store_lock(uri: str):
+    """An exclusive file lock beside a local SQLite store; no lock for a server."""
+    database = local_database(uri)
+    if database is None:
+        return nullcontext()
+    database.parent.mkdir(parents=True, exist_ok=True)
+    return _file_lock(Path(f"{database}.lock"))
+
+
+@contextmanager
+def _file_lock(path: Path) -> Iterator[None]:
     import fcntl
 
+    with open(path, "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
+
+
+def prepare_experiment(client: MlflowClient, uri: str, name: str) -> str:
+    """The experiment's id, creating it as a training experiment, or tagging one created
+    before biodl set the kind (so the MLflow 3 UI opens it on its runs)."""
+    from mlflow.exceptions import MlflowException
+
+    found = client.get_experiment_by_name(name)
+    if found is None:
+        try:
+            return client.create_experiment(name, artifact_location(uri, name),
+                                            tags={KIND_TAG: TRAINING_KIND})
+        except MlflowException:  # another fit on the same server created it first
+            found = client.get_experiment_by_name(name)
+            if found is None:
+                raise
+    if KIND_TAG not in found.tags:
+        client.set_experiment_tag(found.experiment_id, KIND_TAG, TRAINING_KIND)
+    return found.experiment_id
+
+
+def unique_run_name(client: MlflowClient, experiment_id: str, name: str) -> str:
+    """`name`, or `name #N` with the smallest N >= 2 that no run of the experiment has."""
+    prefix = re.split(r"['\"\\]", name)[0]  # the filter's quoting: match on the part before
+    query = f"attributes.run_name LIKE '{prefix}%'" if prefix else ""
+    taken = {run.info.run_name for run in _all_runs(client, [experiment_id], query)}
+    number = 2
+    candidate = name
+    while candidate in taken:
+        candidate = f"{name} #{number}"
+        number += 1
+    return candidate
+
+
+def _all_runs(client: MlflowClient, experiment_ids: list[str], query: str) -> list:
+    runs, token = [], None
+    while True:
+        page = client.search_runs(experiment_ids, query, max_results=5000, page_token=token)
+        runs += list(page)
+        token = page.token
+        if not token:
+            return runs
+
+
+def read_client(uri: str | None = None) -> MlflowClient:
+    """A client for a command that only reads: it never creates a store (a missing local
+    store is an error naming the folder and MLFLOW_TRACKING_URI, not a new empty file)."""
     from mlflow.tracking import MlflowClient
 
-    database = Path(uri[len("sqlite:///"):])
-    database.parent.mkdir(parents=True, exist_ok=True)
-    with open(f"{database}.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        client = MlflowClient(uri)
-        if client.get_experiment_by_name(experiment) is None:
-            client.create_experiment(experiment, artifact_location(uri, experiment))
+    _quiet_mlflow()
+    store = tracking_uri(uri)
+    check_reachable(store)
+    database = local_database(store)
+    if database is not None and not has_store(database):
+        raise BiodlError(f"no MLflow runs in {database.parent}: {database.name} does not exist "
+                         "there; run from the folder where `biodl fit` ran, or set "
+                         "MLFLOW_TRACKING_URI to the store (e.g. sqlite:////path/mlruns.db)")
+    return MlflowClient(store)
+
+
+def has_store(database: Path) -> bool:
+    """False for a missing SQLite file and for the empty one older biodl versions left."""
+    return database.is_file() and database.stat().st_size > 0
+
+
+def resolve_run_id(text: str, uri: str | None = None, other: str = "") -> str:
+    """The full id of the run whose id is `text` or starts with it (>= 6 characters, unique
+    in the store); `other` names what else `text` could have been, for the error."""
+    text = text.strip().lower()
+    if RUN_ID.fullmatch(text):
+        return text
+    if len(text) < MIN_PREFIX or not re.fullmatch(r"[0-9a-f]+", text):
+        raise BiodlError(f"'{text}': not {other}a run id (the 32 characters `biodl runs` "
+                         f"prints, or a unique prefix of at least {MIN_PREFIX})")
+    from mlflow.entities import ViewType
+
+    client = read_client(uri)
+    experiments = [e.experiment_id for e in client.search_experiments(ViewType.ACTIVE_ONLY)]
+    found = sorted(run.info.run_id for run in
+                   _all_runs(client, experiments, f"attributes.run_id LIKE '{text}%'"))
+    if len(found) == 1:
+        return found[0]
+    if not found:
+        raise BiodlError(f"run id '{text}': no run in {tracking_uri(uri)} starts with it; "
+                         "`biodl runs EXPERIMENT` lists the runs, or check MLFLOW_TRACKING_URI")
+    shown = ", ".join(found[:5]) + (f" and {len(found) - 5} more" if len(found) > 5 else "")
+    raise BiodlError(f"run id '{text}' is ambiguous: {shown}; give more characters")
+
+
+def check_writable(uri: str, *folders: Path) -> None:
+    """Fail in a moment, not after minutes of SQLite retries, when a local store's folder or
+    another folder a fit writes (checkpoints) cannot be written."""
+    database = local_database(uri)
+    for folder in [*([database.parent] if database else []), *folders]:
+        existing = Path(folder).absolute()
+        while not existing.exists() and existing != existing.parent:
+            existing = existing.parent
+        if not _can_write(existing):
+            raise BiodlError(
+                f"folder {existing} is read-only: `biodl fit` writes its MLflow store "
+                f"({DEFAULT_STORE}) and checkpoints (biodl_runs/) there; run from a writable "
+                "folder, or set MLFLOW_TRACKING_URI and callbacks.checkpoint.dir to writable "
+                "places")
+
+
+def _can_write(folder: Path) -> bool:
+    """os.access alone is not enough: root passes it on a chmod'ed folder, and a network or
+    read-only mount can refuse what it allows; so also write (and remove) a real file."""
+    if not os.access(folder, os.W_OK):
+        return False
+    try:
+        with tempfile.TemporaryFile(dir=folder):
+            return True
+    except OSError:
+        return False
 
 
 def check_reachable(uri: str, timeout: float = 5.0) -> None:
@@ -88,12 +235,9 @@ def check_reachable(uri: str, timeout: float = 5.0) -> None:
 def fetch_checkpoint(source: str, uri: str | None = None) -> Path:
     """A local checkpoint for a run id or `models:/NAME/VERSION` (downloaded once, cached)."""
     from mlflow.exceptions import MlflowException
-    from mlflow.tracking import MlflowClient
 
-    _quiet_mlflow()
     store = tracking_uri(uri)
-    check_reachable(store)
-    client = MlflowClient(store)
+    client = read_client(store)
     try:
         if source.startswith("models:/"):
             name, _, version = source[len("models:/"):].partition("/")
@@ -139,12 +283,8 @@ def log_model(logger: MLFlowLogger, checkpoint: Path, kind: str, output_header: 
 
 def list_runs(experiment: str, uri: str | None = None) -> list[dict]:
     """The runs of an experiment, newest first: id, name, status, params, final metrics."""
-    from mlflow.tracking import MlflowClient
-
-    _quiet_mlflow()
     store = tracking_uri(uri)
-    check_reachable(store)
-    client = MlflowClient(store)
+    client = read_client(store)
     found = client.get_experiment_by_name(experiment)
     if found is None:
         names = [e.name for e in client.search_experiments()]
@@ -163,14 +303,12 @@ def cache_folder() -> Path:
 def run_config(run_id: str, uri: str | None = None) -> str:
     """The resolved config YAML a run recorded, for --resume and --from-run."""
     from mlflow.exceptions import MlflowException
-    from mlflow.tracking import MlflowClient
 
-    _quiet_mlflow()
     store = tracking_uri(uri)
-    check_reachable(store)
+    client = read_client(store)
     try:
         with tempfile.TemporaryDirectory() as folder:
-            path = MlflowClient(store).download_artifacts(run_id, "config.yaml", folder)
+            path = client.download_artifacts(run_id, "config.yaml", folder)
             return Path(path).read_text()
     except (MlflowException, OSError) as error:
         raise BiodlError(f"run {run_id}: not found in {store} or it has no config.yaml "
@@ -219,6 +357,39 @@ def end_run(logger: MLFlowLogger, status: str, details: str = "", summary: str =
         client.log_text(run_id, details, "error.txt")
         client.set_tag(run_id, "biodl.error", summary[:5000])
     client.set_terminated(run_id, status)
+    if status == "FINISHED":
+        add_to_view(client, client.get_run(run_id))
+
+
+def add_to_view(client: MlflowClient, run) -> None:
+    """Add the run's val/ and test/ metrics to the experiment's `biodl` view of the UI."""
+    import json
+
+    from biodl.runs import shown_metrics
+
+    experiment = client.get_experiment(run.info.experiment_id)
+    try:
+        view = json.loads(experiment.tags.get(VIEW_TAG, "{}"))
+    except json.JSONDecodeError:
+        view = {}
+    metrics = [c for c in view.get("selectedColumns", []) if c.startswith("metrics.")]
+    metrics += [f"metrics.`{name}`" for name in shown_metrics(run.data.metrics)]
+    columns = [*VIEW_COLUMNS, *sorted(set(metrics))]
+    view = {**view, "selectedColumns": columns}
+    while len(json.dumps(view)) > VIEW_MAX_CHARS and len(view["selectedColumns"]) > 2:
+        view["selectedColumns"].pop()
+    client.set_experiment_tag(experiment.experiment_id, VIEW_TAG, json.dumps(view))
+
+
+def ui_address(port: int, uri: str | None = None) -> list[str]:
+    """`name: URL` for each biodl experiment of the store, opening its runs with the metrics."""
+    store = tracking_uri(uri)
+    database = local_database(store)
+    if database is not None and not has_store(database):
+        return []
+    return [f"{e.name}: http://127.0.0.1:{port}/#/experiments/{e.experiment_id}/runs"
+            f"?workflowType=machine_learning&viewStateShareKey={VIEW_KEY}"
+            for e in read_client(store).search_experiments() if VIEW_TAG in e.tags]
 
 
 def log_artifact(logger: MLFlowLogger, path: Path, folder: str) -> None:

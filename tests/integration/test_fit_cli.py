@@ -116,9 +116,11 @@ def test_test_command_reproduces_the_fit_metrics_from_run_id_and_checkpoint(fitt
         monkeypatch.setenv("MLFLOW_TRACKING_URI", fitted.client.tracking_uri)
         monkeypatch.setenv("BIODL_CACHE", str(fitted.folder / "cache"))
         by_run = runner.invoke(app, ["test", fitted.run.info.run_id])
+        by_prefix = runner.invoke(app, ["test", fitted.run.info.run_id[:8]])
         ckpt = fitted.folder / "biodl_runs" / fitted.run.info.run_id / "best.ckpt"
         by_ckpt = runner.invoke(app, ["validate", str(ckpt)])
     assert by_run.exit_code == 0, by_run.output
+    assert by_prefix.output == by_run.output  # the 8 characters `biodl runs` used to show
     printed = dict(line.split() for line in by_run.output.strip().splitlines())
     fit_lines = fitted.output.split("test metrics (best checkpoint):")[1].splitlines()[1:9]
     assert printed == dict(line.split() for line in fit_lines)

@@ -25,3 +25,5 @@ def test_three_fits_at_once_on_a_new_store(tmp_path):
     runs = client.search_runs([experiment.experiment_id])
     assert sorted(r.data.params["seed"] for r in runs) == ["0", "1", "2"]
     assert {r.info.status for r in runs} == {"FINISHED"}
+    assert sorted(r.info.run_name for r in runs) == [  # tracking.uri is left out of names
+        f"ecoli_promoters max_epochs=1 seed={seed}" for seed in range(3)]
