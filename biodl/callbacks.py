@@ -11,17 +11,80 @@ from pytorch_lightning.utilities import rank_zero_only
 
 
 class EpochSummary(pl.Callback):
-    """One line per epoch with the epoch-level metrics, readable in a log file or CI."""
+    """One line per epoch, at most `WIDTH` characters: train/loss, the monitored metric
+    (`*` when it is the best so far), then other validation metrics while they fit.
 
-    def __init__(self, echo=print):
-        self.echo = echo
+    In a terminal with the Rich progress bar the line goes through the bar's console, so the
+    bar and the epoch lines never share a line."""
+
+    WIDTH = 100
+    ORDER = ("train/loss", "val/loss", "val/auroc", "val/acc", "val/mcc", "val/perplexity",
+             "val/token_acc", "val/exact_match", "val/pearson", "val/mse", "val/peak_mae")
+
+    def __init__(self, echo=print, monitor: str | None = None, mode: str = "min"):
+        self.echo, self.monitor, self.mode = echo, monitor, mode
+        self.best: float | None = None
 
     @rank_zero_only
     def on_train_epoch_end(self, trainer: pl.Trainer, module: pl.LightningModule) -> None:
-        metrics = trainer.callback_metrics
-        shown = [f"{k} {float(v):.4f}" for k, v in sorted(metrics.items())
-                 if not k.endswith("_step") and v.numel() == 1 and math.isfinite(float(v))]
-        self.echo(f"epoch {trainer.current_epoch:>3}  " + "  ".join(shown))
+        values = {k: float(v) for k, v in trainer.callback_metrics.items()
+                  if not k.endswith("_step") and v.numel() == 1}
+        line = self.line(trainer.current_epoch, values)
+        console = _rich_console(trainer)
+        if console is not None:
+            console.print(line, markup=False, highlight=False)
+        else:
+            self.echo(line)
+
+    def line(self, epoch: int, values: dict[str, float]) -> str:
+        best = self._is_best(values.get(self.monitor))
+        names = [n for n in ("train/loss", self.monitor) if n in values]
+        names += [n for n in self.ORDER if n in values and n not in names]
+        names += sorted(n for n in values if n.startswith("val/") and n not in names)
+        line = f"epoch {epoch:>3}"
+        for name in names:
+            item = f"  {name} {values[name]:.4f}" + ("*" if name == self.monitor and best else "")
+            if len(line) + len(item) > self.WIDTH:
+                break
+            line += item
+        return line
+
+    def _is_best(self, value: float | None) -> bool:
+        if value is None or not math.isfinite(value):
+            return False
+        better = self.best is None or (value < self.best if self.mode == "min" else
+                                       value > self.best)
+        if better:
+            self.best = value
+        return better
+
+
+def _rich_console(trainer: pl.Trainer):
+    """The live Rich console of the progress bar, if one is showing."""
+    from pytorch_lightning.callbacks import RichProgressBar
+
+    bar = trainer.progress_bar_callback
+    if isinstance(bar, RichProgressBar) and bar.is_enabled and bar.progress is not None:
+        return bar.progress.console
+    return None
+
+
+def stop_reason(trainer: pl.Trainer) -> str:
+    """Why training stopped, in words."""
+    from pytorch_lightning.callbacks import EarlyStopping, Timer
+
+    if trainer.interrupted:
+        return "interrupted"
+    for callback in trainer.callbacks:
+        if isinstance(callback, EarlyStopping) and callback.stopped_epoch > 0:
+            return (f"early stopping: {callback.monitor} did not improve for "
+                    f"{callback.patience} epochs (last epoch {callback.stopped_epoch})")
+        if isinstance(callback, Timer) and callback.time_remaining("train") is not None and \
+                callback.time_remaining("train") <= 0:
+            return f"max_time reached after epoch {trainer.current_epoch - 1}"
+    if trainer.max_steps != -1 and trainer.global_step >= trainer.max_steps:
+        return f"max_steps={trainer.max_steps} reached"
+    return f"max_epochs={trainer.max_epochs} reached"
 
 
 class GradientMonitor(pl.Callback):

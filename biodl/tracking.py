@@ -392,6 +392,11 @@ def ui_address(port: int, uri: str | None = None) -> list[str]:
             for e in read_client(store).search_experiments() if VIEW_TAG in e.tags]
 
 
+def set_tags(logger: MLFlowLogger, tags: dict[str, str]) -> None:
+    for key, value in tags.items():
+        logger.experiment.set_tag(logger.run_id, key, value)
+
+
 def log_artifact(logger: MLFlowLogger, path: Path, folder: str) -> None:
     logger.experiment.log_artifact(logger.run_id, str(path), folder)
 

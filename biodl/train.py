@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import sys
+import tempfile
 import logging
 import warnings
 import time
@@ -15,9 +16,10 @@ import pytorch_lightning as pl
 import torch
 from pytorch_lightning.callbacks import EarlyStopping, ModelCheckpoint
 from pytorch_lightning.utilities import rank_zero_only
+from pytorch_lightning.utilities.model_summary import ModelSummary
 
-from biodl import record, tracking, transfer
-from biodl.callbacks import EpochSummary, GradientMonitor, SlurmPreemption
+from biodl import fitlog, hardware, record, tracking, transfer
+from biodl.callbacks import EpochSummary, GradientMonitor, SlurmPreemption, stop_reason
 from biodl.config import Config, dump_yaml, flatten, to_dict
 from biodl.data.base import DataFormat
 from biodl.data.formats import build_datamodule
@@ -44,6 +46,7 @@ class FitResult:
     test_metrics: dict[str, float]
     best_checkpoint: Path
     seconds: float
+    stop_reason: str = ""
 
 
 def fit(cfg: Config, echo=print, resume: str | None = None,
@@ -56,6 +59,8 @@ def fit(cfg: Config, echo=print, resume: str | None = None,
     started = time.perf_counter()
     _quiet_lightning()
     pl.seed_everything(cfg.seed, workers=True, verbose=False)
+    hardware.set_threads(cfg.threads)
+    precision_choice = resolve_precision(cfg)
     check_model_kwargs(cfg.model.name, cfg.model.kwargs)  # config errors before reading data
     cfg.callbacks.checkpoint.dir = Path(cfg.callbacks.checkpoint.dir).resolve()
     last = resume_checkpoint(cfg, resume) if resume else None
@@ -66,28 +71,39 @@ def fit(cfg: Config, echo=print, resume: str | None = None,
     logger = tracking.make_logger(cfg.tracking, run_id=resume)
     if not resume and is_rank_zero():  # under DDP only rank 0 records; others get a no-op
         params = {**flatten(to_dict(cfg)), "model_parameters": count_parameters(task.model)}
+        if precision_choice:
+            params["precision_choice"] = precision_choice
         tracking.record_run_start(logger, params, dump_yaml(cfg), datamodule.input_files)
         note_run_id(logger.run_id)
     # other DDP ranks have no run id; ModelCheckpoint broadcasts rank 0's folder at setup
     checkpoint = checkpoint_callback(cfg, logger.run_id or "not-rank-zero")
     # the run's folder also takes Lightning's Slurm pre-emption checkpoints (hpc_ckpt_N.ckpt)
-    trainer = pl.Trainer(**trainer_arguments(cfg, task), logger=logger,
-                         callbacks=[checkpoint, ConfigInCheckpoint(dump_yaml(cfg)),
-                                    *other_callbacks(cfg, echo)],
-                         default_root_dir=checkpoint.dirpath)
-    with tracking.run_outcome(logger):
+    log_file = (Path(checkpoint.dirpath) / "fit.log" if is_rank_zero() else
+                Path(tempfile.gettempdir()) / f"biodl-fit-rank{rank_zero_only.rank}.log")
+    with tracking.run_outcome(logger), fitlog.library_output_to(log_file) as log:
+        log.write(str(ModelSummary(task, max_depth=2)))
+        trainer = pl.Trainer(**trainer_arguments(cfg, task), logger=logger,
+                             callbacks=[checkpoint, ConfigInCheckpoint(dump_yaml(cfg)),
+                                        *other_callbacks(cfg, echo)],
+                             default_root_dir=checkpoint.dirpath)
         trainer.fit(task, datamodule=datamodule, ckpt_path=str(last) if last else None)
+        reason = stop_reason(trainer)
+        echo(f"stopped: {reason}")
         best = Path(checkpoint.best_model_path or checkpoint.last_model_path)
         results = trainer.test(task, datamodule=datamodule, ckpt_path=str(best), verbose=False)
         if is_rank_zero():
+            tracking.set_tags(logger, {"biodl.stop_reason": reason})
             record.artifacts(task, datamodule, logger, trainer.callbacks,
                              cfg.callbacks.checkpoint.monitor, cfg.callbacks.checkpoint.mode)
             if cfg.tracking.log_checkpoint or register:
                 tracking.log_artifact(logger, best, "checkpoints")
             record.model(task, datamodule, logger, best, register, echo)
+            tracking.log_artifact(logger, log.path, "logs")
+    if log.warnings and is_rank_zero():
+        echo(f"{log.warnings} library warning(s) went to {log.path} (also the run's logs/)")
     metrics = {k: float(v) for k, v in (results[0] if results else {}).items()}
     run_id = logger.run_id if is_rank_zero() else None  # other DDP ranks stay quiet
-    return FitResult(run_id, metrics, best, time.perf_counter() - started)
+    return FitResult(run_id, metrics, best, time.perf_counter() - started, reason)
 
 
 def is_rank_zero() -> bool:
@@ -112,9 +128,19 @@ def note_run_id(run_id: str) -> None:
         Path(target).write_text(run_id + "\n")
 
 
+def resolve_precision(cfg: Config) -> str:
+    """Replace `trainer.precision: auto` by the machine's choice; why, or "" if it was set."""
+    if cfg.trainer.precision != "auto":
+        return ""
+    cfg.trainer.precision, reason = hardware.choose_precision(cfg.trainer.accelerator)
+    return reason
+
+
 def evaluate(cfg: Config, checkpoint: Path, split: str = "test") -> dict[str, float]:
     """Metrics of a checkpoint on a split of the config's data, without recording a run."""
     _quiet_lightning()
+    hardware.set_threads(cfg.threads)
+    resolve_precision(cfg)
     datamodule = build_datamodule(cfg.data)
     datamodule.setup("fit")
     task = load_task(checkpoint)
@@ -214,7 +240,8 @@ def under_slurm() -> bool:
 
 
 def other_callbacks(cfg: Config, echo) -> list[pl.Callback]:
-    callbacks: list[pl.Callback] = [EpochSummary(echo)]
+    ckpt = cfg.callbacks.checkpoint
+    callbacks: list[pl.Callback] = [EpochSummary(echo, ckpt.monitor, ckpt.mode)]
     if under_slurm():
         callbacks.append(SlurmPreemption())
     monitor = cfg.callbacks.gradient_monitor

@@ -74,7 +74,9 @@ class TrainerConfig:
     devices: Union[int, str, list[int]] = "auto"
     num_nodes: int = 1
     strategy: str = "auto"
-    precision: Union[int, str] = "32-true"
+    # auto: bf16-mixed on a GPU with bf16 or a CPU with native bf16 (AMX, AVX-512 BF16),
+    # 32-true otherwise; the choice is recorded as the run's trainer.precision param
+    precision: Union[int, str] = "auto"
     gradient_clip_val: Optional[float] = None
     gradient_clip_algorithm: Literal["norm", "value"] = "norm"
     deterministic: Union[bool, Literal["warn"]] = False
@@ -88,7 +90,7 @@ class TrainerConfig:
     log_every_n_steps: int = 50
     num_sanity_val_steps: int = 2
     enable_progress_bar: bool = True
-    enable_model_summary: bool = True
+    enable_model_summary: bool = False  # the summary goes to the run's logs/fit.log instead
     sync_batchnorm: bool = False
 
 
@@ -144,6 +146,7 @@ class TrackingConfig:
 class Config:
     name: str = "biodl"
     seed: int = 0
+    threads: Optional[int] = None  # torch's CPU threads for this fit; None: one per core
     data: DataConfig = field(default_factory=FastaClassesData)
     model: ModelConfig = field(default_factory=ModelConfig)
     task: TaskConfig = field(default_factory=TaskConfig)

@@ -77,3 +77,4 @@ def test_input_spec_round_trips_through_plain_values():
 def test_a_checkpoint_without_a_spec_must_be_retrained():
     with pytest.raises(BiodlError, match="old.ckpt: this checkpoint has no input spec .* re-train"):
         spec_of_checkpoint({"data_spec": {"kind": "sequences"}}, "old.ckpt")
+
