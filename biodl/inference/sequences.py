@@ -111,7 +111,9 @@ def base_probabilities(task, spec: InputSpec, records: Iterable[Record],
     for chunk, x, lengths in window_batches(records, spec, batch_size):
         probs = class_probabilities(task, x.to(device), lengths.to(device))
         for piece, window in zip(chunk, probs):
-            table = tables.setdefault(piece.record, BaseTable(piece.size, window.shape[-1]))
+            if piece.record not in tables:
+                tables[piece.record] = BaseTable(piece.size, window.shape[-1])
+            table = tables[piece.record]
             table.add(piece.start, window[:len(piece.bases)])
             if piece.last:
                 yield piece.id, tables.pop(piece.record)
