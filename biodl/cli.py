@@ -195,12 +195,15 @@ def predict(source: str = SOURCE,
                                       "record (a genome) and write a track."),
             stride: Optional[int] = typer.Option(None, help="Scan step in bases (default: "
                                                  "half the window)."),
-            batch_size: int = typer.Option(512, help="Inputs encoded and scored at a time."),
+            batch_size: int = typer.Option(512, help="Inputs (taggers and language models: "
+                                                     "windows) encoded and scored at a time."),
             force: bool = typer.Option(False, help="Overwrite an existing output file.")) -> None:
-    """Apply a trained model to new data: a table of ids, class probabilities and labels,
-    or with --scan a genome track."""
+    """Apply a trained model to new data: a table of ids, class probabilities and labels
+    (taggers: one row per base; seq2seq: the protein; language models: NLL and perplexity
+    per window), or with --scan a genome track."""
     from biodl.data.spec import PREDICT_LENGTH_POLICIES
-    from biodl.inference import batches, output as out, predict as scoring
+    from biodl.inference import batches, output as out, predict as scoring, sequences
+    from biodl.inference.inputs import sequence_records
     from biodl.inference.model import load
 
     if length_policy not in PREDICT_LENGTH_POLICIES:
@@ -210,8 +213,12 @@ def predict(source: str = SOURCE,
         return _scan(source, inputs, output, stride, batch_size, force)
     out.check_output(output, force)
     task, spec, _ = load(_checkpoint(source))
-    header, rows = scoring.table(task, spec, batches.file_batches(inputs, spec, batch_size,
-                                                                   length_policy))
+    if spec.target in sequences.TABLES:
+        header, rows = sequences.table(task, spec, sequence_records(inputs), batch_size,
+                                       length_policy)
+    else:
+        header, rows = scoring.table(task, spec, batches.file_batches(inputs, spec, batch_size,
+                                                                       length_policy))
     delimiter = "\t" if output.suffix.lower() in (".tsv", ".tab") else ","
     count = out.write_table(output, header, rows, force, delimiter)
     typer.echo(f"{count} predictions written to {output}")

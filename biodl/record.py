@@ -12,7 +12,7 @@ from biodl import evaluation, tracking
 from biodl.callbacks import GradientMonitor
 from biodl.data.base import DataFormat
 from biodl.data.spec import Kind, Target
-from biodl.inference import output, predict
+from biodl.inference import output, predict, sequences
 from biodl.inference.batches import Batch
 from biodl.tasks import ClassificationTask, Task
 
@@ -20,7 +20,8 @@ from biodl.tasks import ClassificationTask, Task
 def artifacts(task: Task, datamodule: DataFormat, logger, callbacks=(),
               monitor: str | None = None, mode: str = "min") -> None:
     """Learning curves for every run; the test predictions (the table `biodl predict` writes,
-    with the true labels) for classifiers and regressors; for classifiers also ROC and PR
+    with the true labels) for every task but sequence generation's own (see
+    `sequence_predictions`); for classifiers also ROC and PR
     curves, the confusion matrix and per-class precision/recall/F1 (as `evaluation/`).
     Runs on rank 0 alone, with the best weights that `trainer.test` loaded; `monitor` and
     `mode` are the checkpoint's, to mark the best epoch on the learning curves."""
@@ -36,6 +37,8 @@ def artifacts(task: Task, datamodule: DataFormat, logger, callbacks=(),
             ids, values = test_scores(task, datamodule)
             labels = datamodule.split_labels("test")
             write_test_predictions(folder / "test_predictions.csv", spec, ids, labels, values)
+        elif spec.target in sequences.TABLES:
+            sequence_predictions(folder / "test_predictions.csv", task, datamodule)
         if isinstance(task, ClassificationTask) and task.mode in ("binary", "multiclass"):
             names = datamodule.output_names
             evaluation.plot_curves(folder / "roc_pr_curves.png", labels, values, names)
@@ -74,6 +77,26 @@ def write_test_predictions(path: Path, spec, ids: list[str], labels: np.ndarray,
         names = [f"true_{n}" for n in spec.output_names]
     table = (row[:1] + t + row[1:] for row, t in zip(predict.rows(spec, ids, values), truth))
     output.write_table(path, header[:1] + names + header[1:], table)
+
+
+def sequence_predictions(path: Path, task: Task, datamodule: DataFormat,
+                         split: str = "test") -> None:
+    """Tags, proteins or LM scores of a split's raw records (contigs or CDS) through
+    `biodl.inference.sequences`, as `biodl predict` computes them, with the true labels or
+    proteins; batches of the evaluation batch size."""
+    spec, cfg = datamodule.input_spec(), datamodule.cfg
+    where = ", ".join(str(p) for p in datamodule.input_files)
+    if spec.target is Target.SEQ2SEQ:
+        pairs = datamodule.pairs[split]
+        records = [(p.id, p.source, f"{where}: pair '{p.id}'") for p in pairs]
+        truth = [p.target.decode() for p in pairs]
+    else:
+        contigs = datamodule.contigs[split]
+        records = [(c.id, c.seq, f"{where}: contig '{c.id}'") for c in contigs]
+        truth = [c.labels for c in contigs] if spec.target is Target.TAGS else None
+    header, rows = sequences.table(task, spec, records, cfg.eval_batch_size or cfg.batch_size,
+                                   truth=truth)
+    output.write_table(path, header, rows)
 
 
 def model(task: Task, datamodule: DataFormat, logger, best: Path, register: str | None,

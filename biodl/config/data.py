@@ -138,6 +138,7 @@ class PairsData:
     source_column: str = "cds"
     target_column: str = "protein"
     group_column: Optional[str] = "contig"  # split by group; None: split by row
+    id_column: Optional[str] = None  # names each pair in recorded predictions; default: row number
     max_source_length: Optional[int] = None  # longer pairs are skipped (and counted)
     max_target_length: Optional[int] = None
     split: GroupSplitConfig = field(default_factory=GroupSplitConfig)

@@ -34,6 +34,7 @@ class Pair(NamedTuple):
     group: str
     source: bytes  # uppercase DNA
     target: bytes  # uppercase residues, without a trailing '*'
+    id: str = ""  # `data.id_column`, else the row number: names it in recorded predictions
 
 
 class Packed(NamedTuple):
@@ -100,9 +101,11 @@ def read_pairs(cfg: PairsData) -> tuple[list[Pair], int]:
     targets = table.column(cfg.target_column, "data.target_column")
     groups = (table.column(cfg.group_column, "data.group_column") if cfg.group_column
               else [f"line {n}" for n in table.lines])
+    ids = (table.column(cfg.id_column, "data.id_column") if cfg.id_column
+           else [str(i) for i in range(len(sources))])
     pairs, skipped = [], 0
-    for source, target, group, line in zip(sources, targets, groups, table.lines):
-        pair = checked_pair(f"{cfg.table} line {line}", source, target, group, cfg)
+    for source, target, group, line, rid in zip(sources, targets, groups, table.lines, ids):
+        pair = checked_pair(f"{cfg.table} line {line}", source, target, group, cfg, rid)
         too_long = ((cfg.max_source_length and len(pair.source) > cfg.max_source_length)
                     or (cfg.max_target_length and len(pair.target) > cfg.max_target_length))
         if too_long:
@@ -115,7 +118,8 @@ def read_pairs(cfg: PairsData) -> tuple[list[Pair], int]:
     return pairs, skipped
 
 
-def checked_pair(where: str, source: str, target: str, group: str, cfg: PairsData) -> Pair:
+def checked_pair(where: str, source: str, target: str, group: str, cfg: PairsData,
+                 rid: str = "") -> Pair:
     dna = source.upper().encode("ascii", errors="replace")
     if not dna:
         raise BiodlError(f"{where}: empty '{cfg.source_column}'; remove the row")
@@ -131,7 +135,7 @@ def checked_pair(where: str, source: str, target: str, group: str, cfg: PairsDat
         raise BiodlError(f"{where}: column '{cfg.target_column}' character {bad + 1} "
                          f"('{chr(protein[bad])}') is not one of {''.join(PROTEIN_TOKENS[3:])}; "
                          "write unknown or rare residues (U, O, B, Z, J) as X")
-    return Pair(group, dna, protein)
+    return Pair(group, dna, protein, rid)
 
 
 class PairsDataModule(SplitDataModule):
@@ -142,6 +146,7 @@ class PairsDataModule(SplitDataModule):
     def __init__(self, cfg: PairsData):
         super().__init__(cfg)
         self.skipped = 0  # rows beyond data.max_source_length / max_target_length
+        self.pairs: dict[str, list[Pair]] = {}  # each split's pairs, in table order
 
     @property
     def input_files(self) -> list[Path]:
@@ -169,7 +174,8 @@ class PairsDataModule(SplitDataModule):
         self.split_ids = split_groups(sizes, self.cfg.split)
         for split, names in self.split_ids.items():
             members = set(names)
-            self.datasets[split] = PairsDataset([p for p in pairs if p.group in members])
+            self.pairs[split] = [p for p in pairs if p.group in members]
+            self.datasets[split] = PairsDataset(self.pairs[split])
 
     def train_dataloader(self) -> DataLoader:
         return self.bucketed_loader(self.datasets["train"].src.lengths)

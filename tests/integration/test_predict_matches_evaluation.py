@@ -18,6 +18,7 @@ from biodl.data.formats import build_datamodule
 from biodl.train import fit
 
 from ..conftest import DATA, ROOT, SMOKE
+from .test_fit_sequence_tasks import QUICK, SLICE
 
 runner = CliRunner()
 TOLERANCE = 1e-6
@@ -35,18 +36,24 @@ def recorded(run_id: str, folder) -> list[dict[str, str]]:
     return read_rows(path)
 
 
-def assert_same(predicted: list[dict], evaluated: list[dict]) -> None:
-    """Same ids in the same order, every predict column equal (numbers to 1e-6)."""
-    assert [r["id"] for r in predicted] == [r["id"] for r in evaluated]
+EXACT = ("predicted", "position", "protein", "length", "tokens")  # labels, counts, decodings
+
+
+def assert_same(predicted: list[dict], evaluated: list[dict], relative: tuple = ()) -> None:
+    """Same ids in the same order, every predict column equal (labels, counts and decoded
+    proteins exactly, numbers to 1e-6; those in `relative` to 1e-6 of their size, as float32
+    sums of hundreds of terms carry)."""
+    assert predicted and [r["id"] for r in predicted] == [r["id"] for r in evaluated]
     columns = [c for c in predicted[0] if c != "id"]
     assert columns and set(columns) <= set(evaluated[0])
     worst = 0.0
     for p, e in zip(predicted, evaluated):
         for column in columns:
-            if column == "predicted":
-                assert p[column] == e[column]
+            if column in EXACT:
+                assert p[column] == e[column], (p["id"], column)
             else:
-                worst = max(worst, abs(float(p[column]) - float(e[column])))
+                scale = max(1.0, abs(float(e[column]))) if column in relative else 1.0
+                worst = max(worst, abs(float(p[column]) - float(e[column])) / scale)
     assert worst <= TOLERANCE
 
 
@@ -56,10 +63,27 @@ def predict(run_id: str, inputs, out, *extra: str) -> list[dict]:
     return read_rows(out)
 
 
-def split_ids_of(cfg) -> list[str]:
+def datamodule_of(cfg):
     datamodule = build_datamodule(cfg.data)
     datamodule.setup("fit")
-    return list(datamodule.split_ids["test"])
+    return datamodule
+
+
+def split_ids_of(cfg) -> list[str]:
+    return list(datamodule_of(cfg).split_ids["test"])
+
+
+def fit_sequence_task(pipeline: str, *overrides: str):
+    cfg = load_config(ROOT / "pipelines" / pipeline, [*QUICK, *overrides])
+    return cfg, fit(cfg, echo=lambda *_: None)
+
+
+def write_contigs(path, contigs, lowercase: bool = False) -> None:
+    """Contigs as FASTA in 60-base lines (lowercase: soft-masked, read as upper)."""
+    def lines(seq: str) -> str:
+        return "".join(seq[i:i + 60] + "\n" for i in range(0, len(seq), 60))
+    path.write_text("".join(f">{c.id}\n" + lines(c.seq.decode().lower() if lowercase else
+                                                 c.seq.decode()) for c in contigs))
 
 
 def write_fasta(path, records: dict[str, bytes], ids: list[str]) -> None:
@@ -163,3 +187,52 @@ def test_other_lengths_are_refused_unless_asked(in_tiny_fit, tmp_path, policy, e
     assert "long.fa line 1: record 'long'" in refused.output and not out.exists()
     assert predict(in_tiny_fit.run_id, tmp_path / "long.fa", out, "--length-policy", "crop")[0][
         "id"] == "long"
+
+
+def test_tags(workdir):
+    """Overlapping windows (stride 200 < window 300): both tables take each base from the
+    window it is most central in."""
+    cfg, result = fit_sequence_task(
+        "leptospira_coding", f"data.genbank={SLICE / 'contigs.gbk'}", "data.window=300",
+        "data.stride=200", "model.hidden_size=8", "model.conv_channels=[8]")
+    contigs = datamodule_of(cfg).contigs["test"]
+    write_contigs(workdir / "test.fa", contigs)
+    predicted = predict(result.run_id, workdir / "test.fa", workdir / "p.csv")
+    assert list(predicted[0]) == ["id", "position", "p_other", "p_CDS", "predicted"]
+    assert len(predicted) == sum(len(c.seq) for c in contigs)
+    assert [int(r["position"]) for r in predicted[:3]] == [0, 1, 2]
+    evaluated = recorded(result.run_id, workdir)
+    assert list(evaluated[0])[:3] == ["id", "position", "label"]
+    assert {r["label"] for r in evaluated} == {"other", "CDS"}
+    assert_same(predicted, evaluated)
+
+
+@pytest.mark.parametrize("beam", [1, 3])
+def test_seq2seq(workdir, beam):
+    cfg, result = fit_sequence_task(
+        "leptospira_protein", f"data.table={SLICE / 'cds_protein.tsv'}",
+        "data.max_source_length=1500", "model.hidden_size=16", "data.batch_size=4",
+        f"task.beam_size={beam}")
+    pairs = datamodule_of(cfg).pairs["test"]
+    (workdir / "test.csv").write_text("id,sequence\n" + "".join(
+        f"{p.id},{p.source.decode()}\n" for p in pairs))
+    predicted = predict(result.run_id, workdir / "test.csv", workdir / "p.csv")
+    assert list(predicted[0]) == ["id", "protein", "length"]
+    assert [int(r["length"]) for r in predicted] == [len(r["protein"]) for r in predicted]
+    evaluated = recorded(result.run_id, workdir)
+    assert [r["true_protein"] for r in evaluated] == [p.target.decode() for p in pairs]
+    assert_same(predicted, evaluated)
+
+
+def test_language_model(workdir):
+    cfg, result = fit_sequence_task(
+        "leptospira_lm", f"data.genome={SLICE / 'contigs.gbk'}", "data.window=200",
+        "data.stride=150", "model.hidden_size=16", "model.num_layers=1")
+    contigs = datamodule_of(cfg).contigs["test"]
+    write_contigs(workdir / "test.fa", contigs, lowercase=True)
+    predicted = predict(result.run_id, workdir / "test.fa", workdir / "p.csv")
+    assert list(predicted[0]) == ["id", "tokens", "nll", "perplexity"]
+    first = contigs[0].id
+    assert [r["id"] for r in predicted[:2]] == [f"{first}:0-200", f"{first}:150-350"]
+    assert predicted[0]["tokens"] == "199"
+    assert_same(predicted, recorded(result.run_id, workdir), relative=("nll",))

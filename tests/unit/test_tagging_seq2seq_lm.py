@@ -146,3 +146,35 @@ def test_lm_tbptt_steps_the_optimiser_once_per_chunk(write):
                          enable_model_summary=False)
     trainer.fit(task, datamodule=dm)
     assert trainer.optimizers[0].state_dict()["state"][0]["step"].item() == 3
+
+
+@pytest.mark.parametrize("size,window,stride,owners", [
+    (7, 3, 2, [0, 0, 0, 1, 1, 2, 2]),  # ties (bases 2 and 4) go to the earlier window
+    (6, 3, 2, [0, 0, 0, 1, 2, 2]),  # the last window is shorter: its own centre counts
+    (6, 2, 4, [0, 0, -1, -1, 1, 1]),  # stride > window: bases 2-3 are in no window
+])
+def test_each_base_takes_the_window_it_is_most_central_in(size, window, stride, owners):
+    from biodl.data.labelled_windows import window_starts
+    from biodl.inference.sequences import BaseTable
+
+    table = BaseTable(size, 1)
+    for k, start in enumerate(window_starts(size, window, stride).tolist()):
+        n = min(window, size - start)
+        table.add(start, np.full((n, 1), k, dtype=np.float32))
+    assert np.where(table.covered, table.probs[:, 0], -1).tolist() == owners
+
+
+@pytest.mark.parametrize("beam", [1, 2])
+def test_prediction_decodes_a_source_the_same_alone_and_in_a_batch(beam):
+    from biodl.inference.sequences import decode, decode_limits
+
+    torch.manual_seed(0)
+    task = Seq2SeqTask(Seq2Seq(embedding_dim=8, hidden_size=8), beam_size=beam).eval()
+    lengths = torch.tensor([30, 12, 7])
+    src = torch.randint(1, 5, (3, 30)) * (torch.arange(30)[None, :] < lengths[:, None])
+    together = decode(task, src, lengths)
+    alone = [decode(task, src[i:i + 1, :n], lengths[i:i + 1])[0]
+             for i, n in enumerate(lengths.tolist())]
+    assert together == alone
+    assert decode_limits(lengths) == [22, 10, 6]
+    assert all(len(row) <= limit for row, limit in zip(alone, [22, 10, 6]))
