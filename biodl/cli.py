@@ -95,8 +95,7 @@ def fit(pipeline: Optional[str] = typer.Argument(
     if result.run_id is None:  # a DDP worker process: rank 0 reports
         return
     typer.echo("test metrics (best checkpoint):")
-    for name, value in sorted(result.test_metrics.items()):
-        typer.echo(f"  {name:<14} {value:.4f}")
+    _print_metrics(result.test_metrics)
     typer.echo(f"best checkpoint: {result.best_checkpoint}")
     typer.echo(f"mlflow run id: {result.run_id}   ({result.seconds:.0f} s; see it with `biodl ui`)")
 
@@ -166,8 +165,20 @@ def _evaluate(source: str, overrides: list[str], split: str) -> None:
                          "give the run id instead")
     metrics = evaluate(config_from_yaml(recorded, overrides, f"{checkpoint} config"),
                        checkpoint, split)
+    _print_metrics(metrics)
+
+
+def _print_metrics(metrics: dict[str, float]) -> None:
+    """One line per metric; a metric undefined on the data (NaN) is said to be so."""
+    import math
+
     for name, value in sorted(metrics.items()):
         typer.echo(f"  {name:<14} {value:.4f}")
+    undefined = [name for name, value in sorted(metrics.items()) if math.isnan(value)]
+    if undefined:
+        typer.secho(f"warning: {', '.join(undefined)} undefined (NaN) on this split: a class or "
+                    "label has no positive or no negative example there", fg=typer.colors.YELLOW,
+                    err=True)
 
 
 def _checkpoint(source: str) -> Path:

@@ -129,3 +129,18 @@ def sorted_names(names: set[str]) -> list[str]:
     if all(n.lstrip("-").isdigit() for n in names):
         return sorted(names, key=int)
     return sorted(names)
+
+
+def check_classes_in_splits(names: list[str], labels: dict[str, np.ndarray], fix: str) -> None:
+    """Every class must reach train, val and test, or its metrics would be silently wrong
+    (a class never tested scores as perfect or as 0). `labels`: split -> (N,) class indices;
+    `fix`: how to change the split, in the format's words."""
+    counts = {split: np.bincount(y, minlength=len(names)) for split, y in labels.items()
+              if len(y)}  # a split left empty on purpose (fraction 0) has nothing to score
+    for i, name in enumerate(names):
+        per_split = {split: int(c[i]) for split, c in counts.items()}
+        if min(per_split.values()) == 0:
+            shown = ", ".join(f"{split} {n}" for split, n in per_split.items())
+            raise BiodlError(f"data: class '{name}' has {sum(per_split.values())} example(s), "
+                             f"{shown}: every class must reach train, val and test; add "
+                             f"examples of it, remove it, or {fix}")

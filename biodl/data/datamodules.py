@@ -10,7 +10,8 @@ import numpy as np
 
 from biodl.config.schema import FastaClassesData, FastaLabelsData, SequenceData, TableData
 from biodl.data import encoding, prepare, report
-from biodl.data.base import SPLITS, BatchLoaders, DataFormat, sorted_names, stratified_split
+from biodl.data.base import (SPLITS, BatchLoaders, DataFormat, check_classes_in_splits,
+                              sorted_names, stratified_split)
 from biodl.data.sequences import (Records, SequenceDataset, encode_batch, load_fasta_classes,
                                   load_fasta_labels, load_table)
 from biodl.data.spec import InputSpec, Kind, Target
@@ -60,6 +61,9 @@ class SequenceDataModule(BatchLoaders, DataFormat):
             return
         splits = self._read_splits()
         labels = self._encode_labels(splits)
+        if self.target is Target.CLASS:
+            check_classes_in_splits(self.class_names, labels, "change data.split (larger val "
+                                    "and test fractions) or the split files")
         variable = self.cfg.variable_length
         self.length = self.cfg.length or (_longest(splits) if variable else _common_length(splits))
         for name, records in splits.items():

@@ -15,7 +15,8 @@ import torch
 from torch.utils.data import DataLoader, WeightedRandomSampler
 
 from biodl.config.schema import ImageData
-from biodl.data.base import SPLITS, DataFormat, sorted_names, stratified_split
+from biodl.data.base import (SPLITS, DataFormat, check_classes_in_splits, sorted_names,
+                              stratified_split)
 from biodl.data.image_augment import augment_batch, is_active
 from biodl.data.images import (ImageDataset, ImageList, channel_stats, class_folders,
                                decode_images, list_class_folders, read_manifest)
@@ -61,9 +62,12 @@ class ImageDataModule(DataFormat):
         self.norm_stats = self._norm_stats(pixels["train"])
         stats = self.norm_stats if self.cfg.normalize else {}
         index = {name: i for i, name in enumerate(self.class_names)}
+        labels = {name: np.asarray([index[label] for label in part.labels], dtype=np.int64)
+                  for name, part in splits.items()}
+        check_classes_in_splits(self.class_names, labels, "change data.split (larger val and "
+                                "test fractions) or the manifest's split column")
         for name, part in splits.items():
-            labels = np.asarray([index[label] for label in part.labels], dtype=np.int64)
-            self.datasets[name] = ImageDataset(pixels[name], labels, stats.get("mean"),
+            self.datasets[name] = ImageDataset(pixels[name], labels[name], stats.get("mean"),
                                                stats.get("std"))
             self.split_ids[name] = part.ids
 

@@ -182,6 +182,9 @@ def load_fasta_labels(cfg: FastaLabelsData) -> Records:
 
 
 def parse_label(values: list[str], target: str, where: str):
+    if any(not v.strip() for v in values):
+        raise BiodlError(f"{where}: empty label; fill it in or remove the row (an empty value "
+                         "is never taken as a class or a number)")
     if target == "class":
         if len(values) != 1:
             raise BiodlError(f"{where}: a class target takes one label column, got "

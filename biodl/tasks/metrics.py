@@ -16,6 +16,7 @@ import torch
 import torchmetrics.classification as tmc
 import torchmetrics.regression as tmr
 from torchmetrics import Metric, MetricCollection
+from torchmetrics.utilities import dim_zero_cat
 
 from biodl.config.binding import closest
 from biodl.errors import BiodlError
@@ -31,6 +32,53 @@ class BinaryMCC(tmc.BinaryMatthewsCorrCoef):
         if denominator == 0:
             return torch.tensor(0.0, device=self.confmat.device)
         return ((tp * tn - fp * fn) / denominator.sqrt()).float()
+
+
+class UndefinedIsNaN:
+    """AUROC and average precision are undefined where a class (or a label's positives or
+    negatives) is missing from the data: NaN, never torchmetrics' 0. Mixed into the
+    torchmetrics class, whose `target` state holds every target seen."""
+
+    def compute(self) -> torch.Tensor:
+        target = dim_zero_cat(self.target) if self.target else torch.zeros(0)
+        if undefined(target, getattr(self, "num_classes", None)):
+            return torch.tensor(float("nan"))
+        return super().compute()
+
+
+def undefined(target: torch.Tensor, num_classes: int | None) -> bool:
+    """(N,) binary or class targets, or (N, K) multilabel: is a class or label one-sided?"""
+    if target.numel() == 0:
+        return True
+    if target.ndim == 2:  # multilabel: every label needs positives and negatives
+        return bool(((target.amin(dim=0) == target.amax(dim=0))).any())
+    if num_classes:  # multiclass, one-vs-rest: every class must be present
+        return bool((torch.bincount(target.long(), minlength=num_classes) == 0).any())
+    return bool(target.min() == target.max())
+
+
+class BinaryAUROC(UndefinedIsNaN, tmc.BinaryAUROC):
+    pass
+
+
+class BinaryAP(UndefinedIsNaN, tmc.BinaryAveragePrecision):
+    pass
+
+
+class MulticlassAUROC(UndefinedIsNaN, tmc.MulticlassAUROC):
+    pass
+
+
+class MulticlassAP(UndefinedIsNaN, tmc.MulticlassAveragePrecision):
+    pass
+
+
+class MultilabelAUROC(UndefinedIsNaN, tmc.MultilabelAUROC):
+    pass
+
+
+class MultilabelAP(UndefinedIsNaN, tmc.MultilabelAveragePrecision):
+    pass
 
 
 class MeanPearson(tmr.PearsonCorrCoef):
@@ -90,8 +138,8 @@ Factory = Callable[[int], Metric]
 
 BINARY: dict[str, Factory] = {
     "acc": lambda k: tmc.BinaryAccuracy(),
-    "auroc": lambda k: tmc.BinaryAUROC(),
-    "auprc": lambda k: tmc.BinaryAveragePrecision(),
+    "auroc": lambda k: BinaryAUROC(),
+    "auprc": lambda k: BinaryAP(),
     "mcc": lambda k: BinaryMCC(),
     "f1": lambda k: tmc.BinaryF1Score(),
     "sn": lambda k: tmc.BinaryRecall(),
@@ -102,8 +150,8 @@ BINARY: dict[str, Factory] = {
 MULTICLASS: dict[str, Factory] = {
     "acc": lambda c: tmc.MulticlassAccuracy(c, average="micro"),
     "balanced_acc": lambda c: tmc.MulticlassAccuracy(c, average="macro"),
-    "auroc": lambda c: tmc.MulticlassAUROC(c),
-    "auprc": lambda c: tmc.MulticlassAveragePrecision(c),
+    "auroc": lambda c: MulticlassAUROC(c),
+    "auprc": lambda c: MulticlassAP(c),
     "mcc": lambda c: tmc.MulticlassMatthewsCorrCoef(c),
     "f1": lambda c: tmc.MulticlassF1Score(c, average="macro"),
     "sn": lambda c: tmc.MulticlassRecall(c, average="macro"),
@@ -113,8 +161,8 @@ MULTICLASS: dict[str, Factory] = {
 
 MULTILABEL: dict[str, Factory] = {
     "acc": lambda k: tmc.MultilabelAccuracy(k),
-    "auroc": lambda k: tmc.MultilabelAUROC(k),
-    "auprc": lambda k: tmc.MultilabelAveragePrecision(k),
+    "auroc": lambda k: MultilabelAUROC(k),
+    "auprc": lambda k: MultilabelAP(k),
     "f1": lambda k: tmc.MultilabelF1Score(k),
     "mcc": lambda k: tmc.MultilabelMatthewsCorrCoef(k),
 }

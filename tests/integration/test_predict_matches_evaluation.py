@@ -236,3 +236,23 @@ def test_language_model(workdir):
     assert [r["id"] for r in predicted[:2]] == [f"{first}:0-200", f"{first}:150-350"]
     assert predicted[0]["tokens"] == "199"
     assert_same(predicted, recorded(result.run_id, workdir), relative=("nll",))
+
+
+def test_a_checkpoint_without_an_input_spec_is_refused(in_tiny_fit, tmp_path):
+    import torch
+
+    old = torch.load(in_tiny_fit.checkpoint, weights_only=True)
+    del old["hyper_parameters"]["input_spec"]
+    torch.save(old, tmp_path / "old.ckpt")
+    (tmp_path / "x.fa").write_text(">x\n" + "A" * 81 + "\n")
+    result = runner.invoke(app, ["predict", str(tmp_path / "old.ckpt"), str(tmp_path / "x.fa"),
+                                 "-o", str(tmp_path / "p.csv")])
+    assert result.exit_code == 2 and "has no input spec" in result.output
+    assert "re-train" in result.output and not (tmp_path / "p.csv").exists()
+
+
+def test_a_wrong_length_policy_names_the_choices(in_tiny_fit, tmp_path):
+    result = runner.invoke(app, ["predict", in_tiny_fit.run_id, str(DATA / "ecoli_prom_30.fa"),
+                                 "-o", str(tmp_path / "p.csv"), "--length-policy", "trim"])
+    assert result.exit_code == 2
+    assert "--length-policy: 'trim' is not a length policy; choose error, crop" in result.output

@@ -61,25 +61,29 @@ def test_folder_per_class_rgb_resized(write):
 def test_manifest_split_column_grayscale(write):
     rows = ["path,label,split"]
     for i, (label, split) in enumerate([("x", "train"), ("y", "train"), ("x", "val"),
-                                        ("y", "test"), ("x", "train")]):
+                                        ("y", "test"), ("x", "train"), ("y", "val"),
+                                        ("x", "test")]):
         write(f"imgs/{i}.png", png_bytes(np.full((6, 6), 10 * i, np.uint8)))
         rows.append(f"imgs/{i}.png,{label},{split}")
     manifest = write("manifest.csv", "\n".join(rows) + "\n")
     dm = loaded(manifest=manifest, size=6, normalize=False)
     assert dm.split_ids == {"train": ["imgs/0.png", "imgs/1.png", "imgs/4.png"],
-                            "val": ["imgs/2.png"], "test": ["imgs/3.png"]}
+                            "val": ["imgs/2.png", "imgs/5.png"],
+                            "test": ["imgs/3.png", "imgs/6.png"]}
     batch = next(iter(dm.train_dataloader()))
     assert batch["x"].shape == (3, 1, 6, 6) and dm.input_files == [manifest]
     assert sorted(batch["x"][:, 0, 0, 0].tolist()) == pytest.approx([0, 10 / 255, 40 / 255])
 
 
 def write_tiffs(write) -> tuple[Path, dict[str, np.ndarray]]:
-    """Six 5-channel 16-bit 8x8 stacks, half CYX and half YXC, in a manifest with splits."""
+    """Eight 5-channel 16-bit 8x8 stacks, half CYX and half YXC, in a manifest with splits
+    (both classes in every split)."""
     import tifffile
 
     rng = np.random.default_rng(1)
     rows, arrays = ["path,label,split"], {}
-    for i, split in enumerate(["train", "train", "train", "train", "val", "test"]):
+    for i, split in enumerate(["train", "train", "train", "train", "val", "test", "test",
+                               "val"]):
         stack = rng.integers(0, 65536, (5, 8, 8), dtype=np.uint16)  # (C, H, W)
         stack[:, 0, 0] = 65535
         tifffile.imwrite(write(f"t/{i}.tif", b""), stack if i % 2 else stack.transpose(1, 2, 0))
@@ -154,8 +158,8 @@ def test_empty_class_folder_and_empty_split(write, tmp_path):
 
 
 def test_weighted_sampler_balances_classes(write):
-    root = rgb_folders(write, {"common": 18, "rare": 2}, side=2)
-    dm = loaded(root=root, size=2, split=SplitConfig(val=0.1, test=0.1), sampler="weighted")
+    root = rgb_folders(write, {"common": 18, "rare": 4}, side=2)
+    dm = loaded(root=root, size=2, split=SplitConfig(val=0.25, test=0.25), sampler="weighted")
     labels = dm.datasets["train"].labels
     assert labels.tolist().count(1) == 2
     torch.manual_seed(0)
