@@ -1,14 +1,9 @@
-"""Evaluation artifacts written after the test: predictions, curves, confusion matrix, plots.
-
-Everything is written into a folder that `tracking` uploads; nothing here talks to MLflow.
-Plots use matplotlib's Agg backend (no display needed) and are saved at `DPI` with sizes that
-depend only on their inputs (number of classes, panels, images), so each PNG's pixel size is
-known in advance: no `bbox_inches="tight"`.
-"""
+"""A classifier's test figures and tables: ROC/PR curves, the confusion matrix, per-class
+precision/recall/F1 and the most confident misclassified images (learning curves are in
+`biodl.curves`). Everything is written into a folder that `tracking` uploads."""
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 
 import numpy as np
@@ -17,12 +12,7 @@ from torchmetrics.functional.classification import (binary_auroc, binary_average
                                                     binary_precision_recall_curve, binary_roc,
                                                     multiclass_confusion_matrix)
 
-from biodl.errors import BiodlError
-
-DPI = 150
-Point = tuple[int, int, float]  # (step, timestamp in ms, value): one MLflow metric record
-Curve = list[tuple[int, float]]  # (epoch, value), one value an epoch
-SPLIT_COLOURS = {"train": "C0", "val": "C1"}  # the same colour for a split on every panel
+from biodl.plotting import pyplot, save
 
 
 def per_class_table(labels: np.ndarray, probs: np.ndarray, names: list[str]) -> list[dict]:
@@ -44,115 +34,6 @@ def confusion(labels: np.ndarray, probs: np.ndarray, k: int) -> np.ndarray:
     return multiclass_confusion_matrix(preds, torch.from_numpy(labels), k).numpy()
 
 
-# ---- learning curves -------------------------------------------------------------------------
-
-def epoch_values(points: list[Point], epochs: list[Point]) -> Curve:
-    """One metric's records as (epoch, value), one an epoch, in epoch order.
-
-    Lightning logs `epoch` in the same MLflow batch as every metric, with the same step and
-    timestamp: that pair names a record's epoch exactly. A record without its twin takes the
-    epoch last logged at or before its step. Where an epoch has several records (a resumed
-    run repeats the epoch it was interrupted in), the last logged wins.
-    """
-    exact = {(step, stamp): int(epoch) for step, stamp, epoch in epochs}
-    ordered = sorted((step, stamp, int(epoch)) for step, stamp, epoch in epochs)
-    values: dict[int, float] = {}
-    for step, stamp, value in sorted(points, key=lambda p: (p[1], p[0])):  # logging order
-        epoch = exact.get((step, stamp))
-        if epoch is None:
-            before = [e for s, _, e in ordered if s <= step]
-            if not before:
-                continue  # logged before any epoch: no epoch to put it at
-            epoch = before[-1]
-        values[epoch] = value
-    return sorted(values.items())
-
-
-def per_epoch(history: dict[str, list[Point]]) -> dict[str, Curve]:
-    """The epoch-level training and validation curves of a run's metric history."""
-    epochs = history.get("epoch", [])
-    return {name: epoch_values(points, epochs) for name, points in history.items()
-            if _is_epoch_curve(name) and points}
-
-
-def _is_epoch_curve(name: str) -> bool:
-    return not (name == "epoch" or name.startswith(("test/", "grad_norm/"))
-                or name.endswith("_step") or name == "train/examples")
-
-
-def best_epoch(curve: Curve, mode: str) -> tuple[int, float] | None:
-    """The epoch and value a checkpoint monitor in `mode` picks: the first of equal bests,
-    as `ModelCheckpoint` only replaces its best on a strict improvement; NaN never wins.
-    None where the curve has no number."""
-    if mode not in ("min", "max"):
-        raise BiodlError(f"callbacks.checkpoint.mode: '{mode}' is neither 'min' nor 'max'")
-    finite = [(e, v) for e, v in curve if not math.isnan(v)]
-    if not finite:
-        return None
-    value = (min if mode == "min" else max)(v for _, v in finite)
-    return next((e, v) for e, v in finite if v == value)
-
-
-def plot_learning_curves(path: Path, history: dict[str, list[Point]],
-                         monitor: str | None = None, mode: str = "min") -> None:
-    """Per-epoch curves: train and val loss on one panel, each other metric on its own
-    (beside its train twin if there is one), the monitor's best epoch marked on all."""
-    plt = _pyplot()
-    curves = per_epoch(history)
-    panels = _panels(curves)
-    columns = max(1, min(4, len(panels)))
-    rows = max(1, -(-len(panels) // columns))
-    fig, axes = plt.subplots(rows, columns, figsize=(max(3.6 * columns, 7.2), 2.8 * rows + 0.4),
-                             squeeze=False, layout="constrained")
-    best = best_epoch(curves.get(monitor, []), mode)
-    for ax in axes.flat[len(panels):]:
-        ax.axis("off")
-    for ax, (key, names) in zip(axes.flat, panels.items()):
-        _draw_panel(ax, key, {n: curves[n] for n in names}, monitor, best)
-    if not panels:
-        axes.flat[0].text(0.5, 0.5, "no per-epoch metrics logged", ha="center", va="center")
-    fig.suptitle(_learning_title(monitor, mode, best), fontsize=11)
-    _save(fig, path)
-
-
-def _panels(curves: dict[str, Curve]) -> dict[str, list[str]]:
-    """Metric key (the part after 'train/', 'val/') -> its curves; loss first."""
-    panels: dict[str, list[str]] = {}
-    for name in sorted(curves, key=lambda n: (n.split("/")[-1] != "loss", n.split("/")[-1], n)):
-        panels.setdefault(name.split("/")[-1], []).append(name)
-    return panels
-
-
-def _draw_panel(ax, key: str, curves: dict[str, Curve], monitor: str | None,
-                best: tuple[int, float] | None) -> None:
-    from matplotlib.ticker import MaxNLocator
-
-    for name, curve in curves.items():
-        epochs, values = zip(*curve)
-        ax.plot(epochs, values, marker="o", markersize=3, linewidth=1.5, label=name,
-                color=SPLIT_COLOURS.get(name.split("/")[0], "C2"))
-        if name == monitor and best:
-            ax.plot(*best, marker="*", markersize=13, color="crimson", linestyle="none",
-                    zorder=3, label=f"best: {best[1]:.4g}")
-    if best:
-        ax.axvline(best[0], color="crimson", linestyle="--", linewidth=0.8, alpha=0.6)
-    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-    ax.set(xlabel="epoch", ylabel=key if len(curves) > 1 else next(iter(curves)))
-    ax.grid(alpha=0.3)
-    if len(curves) > 1 or monitor in curves:
-        ax.legend(fontsize=7)
-
-
-def _learning_title(monitor: str | None, mode: str, best: tuple[int, float] | None) -> str:
-    if best:
-        return f"learning curves: best epoch {best[0]} by {monitor} ({mode} {best[1]:.4g})"
-    if monitor:
-        return f"learning curves (no value of {monitor} logged: best epoch not marked)"
-    return "learning curves"
-
-
-# ---- confusion matrix ------------------------------------------------------------------------
-
 def confusion_figsize(names: list[str]) -> tuple[float, float]:
     """Inches: two square panels, each growing with the class count, plus room for the tick
     labels (as long as the longest name) and the colour bars."""
@@ -163,7 +44,7 @@ def confusion_figsize(names: list[str]) -> tuple[float, float]:
 
 def plot_confusion(path: Path, labels: np.ndarray, probs: np.ndarray, names: list[str]) -> None:
     """Counts beside the row-normalised matrix (each true class's share of predictions)."""
-    plt = _pyplot()
+    plt = pyplot()
     matrix = confusion(labels, probs, len(names))
     support = matrix.sum(axis=1, keepdims=True)
     shares = np.divide(matrix, support, out=np.full(matrix.shape, np.nan), where=support > 0)
@@ -174,7 +55,7 @@ def plot_confusion(path: Path, labels: np.ndarray, probs: np.ndarray, names: lis
     count_ax.set_title(f"counts (n = {int(matrix.sum())})", fontsize=10)
     share_ax.set_title("row-normalised (share of each true class)", fontsize=10)
     fig.suptitle("test confusion matrix", fontsize=12)
-    _save(fig, path)
+    save(fig, path)
 
 
 def _draw_matrix(fig, ax, shown: np.ndarray, names: list[str], fmt: str, vmax: float) -> None:
@@ -194,8 +75,6 @@ def _draw_matrix(fig, ax, shown: np.ndarray, names: list[str], fmt: str, vmax: f
     ax.set_yticks(range(k), ticks, fontsize=9)
     ax.set(xlabel="predicted", ylabel="true")
 
-
-# ---- ROC and precision-recall ----------------------------------------------------------------
 
 def curve_labels(labels: np.ndarray, probs: np.ndarray,
                  names: list[str]) -> tuple[list[str], list[str]]:
@@ -223,7 +102,7 @@ def plot_curves(path: Path, labels: np.ndarray, probs: np.ndarray, names: list[s
     """ROC and precision-recall curves, one-vs-rest for each class (the positive for binary),
     with AUC / average precision in the legends, the chance diagonal (ROC) and each class's
     prevalence, a random ranker's precision (PR)."""
-    plt = _pyplot()
+    plt = pyplot()
     probs = _as_class_probs(probs)
     roc_labels, pr_labels = curve_labels(labels, probs, names)
     fig, (roc_ax, pr_ax) = plt.subplots(1, 2, figsize=curves_figsize(names), layout="constrained")
@@ -247,7 +126,7 @@ def plot_curves(path: Path, labels: np.ndarray, probs: np.ndarray, names: list[s
         ax.set(xlim=(-0.02, 1.02), ylim=(-0.02, 1.02), aspect="equal", anchor="N")
         ax.grid(alpha=0.3)
         _legend(ax, where, len(roc_labels))
-    _save(fig, path)
+    save(fig, path)
 
 
 def _legend(ax, where: str, entries: int) -> None:
@@ -265,8 +144,6 @@ def _one_vs_rest(labels: np.ndarray, probs: np.ndarray, c: int) -> tuple[torch.T
     return torch.from_numpy(probs[:, c]).float(), torch.from_numpy((labels == c).astype(np.int64))
 
 
-# ---- misclassified images --------------------------------------------------------------------
-
 def misclassified_figsize(shown: int, columns: int = 4) -> tuple[float, float]:
     columns = min(columns, shown)
     return 2.6 * columns, 2.7 * -(-shown // columns) + 0.5
@@ -283,7 +160,7 @@ def plot_misclassified(path: Path, pixels: np.ndarray, labels: np.ndarray, probs
     wrong = wrong[np.argsort(-probs[wrong, predicted[wrong]], kind="stable")][:limit]
     if not len(wrong):
         return 0
-    plt = _pyplot()
+    plt = pyplot()
     columns = min(4, len(wrong))
     fig, axes = plt.subplots(-(-len(wrong) // columns), columns,
                              figsize=misclassified_figsize(len(wrong)), squeeze=False,
@@ -296,7 +173,7 @@ def plot_misclassified(path: Path, pixels: np.ndarray, labels: np.ndarray, probs
                      f"({probs[i, predicted[i]]:.2f})", fontsize=8)
     fig.suptitle(f"most confident test errors ({len(wrong)} of {int((predicted != labels).sum())}):"
                  " true -> predicted (probability)", fontsize=10)
-    _save(fig, path)
+    save(fig, path)
     return len(wrong)
 
 
@@ -312,34 +189,6 @@ def _displayable(image: np.ndarray) -> np.ndarray:
     return image[0] if len(image) < 3 else image.transpose(1, 2, 0)
 
 
-def plot_gradient_norms(path: Path, history: dict[str, list[tuple[int, float]]]) -> None:
-    """Each layer's gradient norm over training on a log scale, input layers dark, output
-    layers light, so vanishing (falling towards the input) or exploding norms stand out."""
-    plt = _pyplot()
-    fig, ax = plt.subplots(figsize=(8, 4.5), layout="constrained")
-    colours = plt.cm.viridis(np.linspace(0, 0.9, max(len(history), 1)))
-    for colour, (name, points) in zip(colours, history.items()):
-        steps, values = zip(*points)
-        ax.plot(steps, values, color=colour, label=name, linewidth=1)
-    ax.set(xlabel="step", ylabel="gradient L2 norm", yscale="log", title="gradient norm per layer")
-    ax.legend(fontsize=6, ncol=2)
-    _save(fig, path)
-
-
 def _as_class_probs(probs: np.ndarray) -> np.ndarray:
     """(N,) positive-class probabilities -> (N, 2); (N, C) unchanged."""
     return np.stack([1 - probs, probs], axis=1) if probs.ndim == 1 else probs
-
-
-def _pyplot():
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
-
-
-def _save(fig, path: Path) -> None:
-    fig.savefig(path, dpi=DPI)  # fixed size: no bbox_inches="tight", so pixels = inches * DPI
-    _pyplot().close(fig)

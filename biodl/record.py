@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from biodl import evaluation, tracking
+from biodl import curves, evaluation, tracking
 from biodl.callbacks import GradientMonitor
 from biodl.data.base import DataFormat
 from biodl.data.spec import Kind, Target
@@ -27,11 +27,11 @@ def artifacts(task: Task, datamodule: DataFormat, logger, callbacks=(),
     `mode` are the checkpoint's, to mark the best epoch on the learning curves."""
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
-        evaluation.plot_learning_curves(folder / "learning_curves.png",
+        curves.plot_learning_curves(folder / "learning_curves.png",
                                         tracking.metric_history(logger), monitor, mode)
         for callback in callbacks:
             if isinstance(callback, GradientMonitor) and callback.history:
-                evaluation.plot_gradient_norms(folder / "gradient_norms.png", callback.history)
+                curves.plot_gradient_norms(folder / "gradient_norms.png", callback.history)
         spec = datamodule.input_spec()
         if spec.target in (Target.CLASS, Target.MULTILABEL, Target.REGRESSION):
             ids, values = test_scores(task, datamodule)

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from biodl import evaluation
+from biodl import curves, evaluation
 from biodl.errors import BiodlError
 
 NAMES3 = ["a", "b", "c"]
@@ -25,20 +25,20 @@ def size(path) -> tuple[int, int]:
 def test_each_record_takes_the_epoch_logged_with_it():
     epochs = [(47, 100, 0.0), (49, 150, 1.0), (95, 200, 1.0), (99, 250, 2.0), (143, 300, 2.0)]
     points = [(47, 100, 0.26), (95, 200, 0.23), (143, 300, 0.22)]
-    assert evaluation.epoch_values(points, epochs) == [(0, 0.26), (1, 0.23), (2, 0.22)]
+    assert curves.epoch_values(points, epochs) == [(0, 0.26), (1, 0.23), (2, 0.22)]
 
 
 def test_a_resumed_run_keeps_the_last_value_logged_for_a_repeated_epoch():
     # epoch 1 validated at step 20, killed, resumed from epoch 0's checkpoint: epoch 1 again
     epochs = [(10, 1, 0.0), (20, 2, 1.0), (20, 3, 1.0), (30, 4, 2.0)]
     points = [(10, 1, 0.9), (20, 2, 0.7), (20, 3, 0.6), (30, 4, 0.5)]
-    assert evaluation.epoch_values(points, epochs) == [(0, 0.9), (1, 0.6), (2, 0.5)]
+    assert curves.epoch_values(points, epochs) == [(0, 0.9), (1, 0.6), (2, 0.5)]
 
 
 def test_a_record_without_its_epoch_twin_takes_the_epoch_logged_at_or_before_its_step():
     epochs = [(10, 1, 0.0), (20, 2, 1.0)]
     points = [(5, 9, 0.1), (10, 7, 0.2), (25, 8, 0.3)]  # other timestamps; step 5 precedes all
-    assert evaluation.epoch_values(points, epochs) == [(0, 0.2), (1, 0.3)]
+    assert curves.epoch_values(points, epochs) == [(0, 0.2), (1, 0.3)]
 
 
 def test_per_epoch_keeps_train_and_val_curves_only():
@@ -47,7 +47,7 @@ def test_per_epoch_keeps_train_and_val_curves_only():
                "val/acc": [(9, 1, 0.5), (19, 2, 0.75)], "test/acc": [(20, 3, 0.7)],
                "train/loss_step": [(5, 0, 1.2)], "train/examples": [(9, 1, 64.0)],
                "grad_norm/conv": [(9, 1, 0.1)]}
-    assert evaluation.per_epoch(history) == {"train/loss": [(0, 1.0), (1, 0.5)],
+    assert curves.per_epoch(history) == {"train/loss": [(0, 1.0), (1, 0.5)],
                                              "val/acc": [(0, 0.5), (1, 0.75)]}
 
 
@@ -55,19 +55,19 @@ def test_per_epoch_keeps_train_and_val_curves_only():
 
 def test_best_epoch_in_min_and_max_mode_takes_the_first_of_equal_bests():
     curve = [(0, 0.5), (1, 0.2), (2, 0.9), (3, 0.2), (4, 0.9)]
-    assert evaluation.best_epoch(curve, "min") == (1, 0.2)
-    assert evaluation.best_epoch(curve, "max") == (2, 0.9)
+    assert curves.best_epoch(curve, "min") == (1, 0.2)
+    assert curves.best_epoch(curve, "max") == (2, 0.9)
 
 
 def test_best_epoch_skips_nan_and_is_none_without_a_number():
-    assert evaluation.best_epoch([(0, float("nan")), (1, 0.4), (2, 0.3)], "min") == (2, 0.3)
-    assert evaluation.best_epoch([(0, float("nan"))], "max") is None
-    assert evaluation.best_epoch([], "min") is None
+    assert curves.best_epoch([(0, float("nan")), (1, 0.4), (2, 0.3)], "min") == (2, 0.3)
+    assert curves.best_epoch([(0, float("nan"))], "max") is None
+    assert curves.best_epoch([], "min") is None
 
 
 def test_best_epoch_names_a_bad_mode():
     with pytest.raises(BiodlError, match="callbacks.checkpoint.mode: 'lowest'"):
-        evaluation.best_epoch([(0, 1.0)], "lowest")
+        curves.best_epoch([(0, 1.0)], "lowest")
 
 
 # ---- learning curves -------------------------------------------------------------------------
@@ -83,24 +83,24 @@ def history(val_names=("val/acc",)) -> dict:
 
 
 def test_learning_curves_png_sizes(tmp_path):
-    evaluation.plot_learning_curves(tmp_path / "two.png", history(), "val/loss", "min")
+    curves.plot_learning_curves(tmp_path / "two.png", history(), "val/loss", "min")
     assert size(tmp_path / "two.png") == (1080, 480)  # 2 panels: 7.2 x 3.2 in at 150 dpi
     five = history(("val/acc", "val/auroc", "val/f1", "val/mcc"))
-    evaluation.plot_learning_curves(tmp_path / "five.png", five, "val/auroc", "max")
+    curves.plot_learning_curves(tmp_path / "five.png", five, "val/auroc", "max")
     assert size(tmp_path / "five.png") == (2160, 900)  # 4 columns, 2 rows: 14.4 x 6 in
 
 
 def test_learning_curves_without_the_monitor_or_any_metric_still_draw(tmp_path):
-    evaluation.plot_learning_curves(tmp_path / "missing.png", history(), "val/mcc", "max")
-    evaluation.plot_learning_curves(tmp_path / "none.png", history(), None)
-    evaluation.plot_learning_curves(tmp_path / "empty.png", {}, "val/loss")
+    curves.plot_learning_curves(tmp_path / "missing.png", history(), "val/mcc", "max")
+    curves.plot_learning_curves(tmp_path / "none.png", history(), None)
+    curves.plot_learning_curves(tmp_path / "empty.png", {}, "val/loss")
     assert size(tmp_path / "missing.png") == size(tmp_path / "none.png") == (1080, 480)
     assert size(tmp_path / "empty.png") == (1080, 480)
 
 
 def test_learning_curve_title_names_the_best_epoch(tmp_path, monkeypatch):
     figures = capture(monkeypatch)
-    evaluation.plot_learning_curves(tmp_path / "lc.png", history(), "val/loss", "min")
+    curves.plot_learning_curves(tmp_path / "lc.png", history(), "val/loss", "min")
     assert figures[0]._suptitle.get_text() == (
         "learning curves: best epoch 1 by val/loss (min 0.6)")
     assert [ax.get_xlabel() for ax in figures[0].axes] == ["epoch", "epoch"]
@@ -224,9 +224,10 @@ def legend(ax) -> list[str]:
 
 
 def capture(monkeypatch) -> list:
-    """Keep each figure `_save` is given (before it is closed) to inspect its text."""
+    """Keep each figure `save` is given (before it is closed) to inspect its text."""
     figures: list = []
-    save = evaluation._save
-    monkeypatch.setattr(evaluation, "_save", lambda fig, path: (figures.append(fig),
-                                                                save(fig, path)))
+    save = evaluation.save
+    for module in (evaluation, curves):
+        monkeypatch.setattr(module, "save", lambda fig, path: (figures.append(fig),
+                                                               save(fig, path)))
     return figures
