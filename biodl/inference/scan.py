@@ -66,11 +66,6 @@ class Plan:
         return [(name, size) for name, size in self.sizes if size < self.window]
 
     @property
-    def windows(self) -> int:
-        return sum(len(prepare.scan_windows(size, self.window, self.stride))
-                   for _, size in self.sizes)
-
-    @property
     def warnings(self) -> list[str]:
         if self.stride <= self.window:
             return []
