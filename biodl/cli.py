@@ -206,6 +206,12 @@ def predict(source: str = SOURCE,
                                       "record (a genome) and write a track."),
             stride: Optional[int] = typer.Option(None, help="Scan step in bases (default: "
                                                  "half the window)."),
+            strands: str = typer.Option("auto", help="Scan: forward, both (average each window "
+                                        "and its reverse complement) or auto (both when the "
+                                        "model trained with reverse complement)."),
+            output_name: Optional[str] = typer.Option(
+                None, help="Scan: the class or output a .bedgraph/.bw track holds (needed for "
+                           "models with several; .tsv gets all)."),
             batch_size: int = typer.Option(512, help="Inputs (taggers and language models: "
                                                      "windows) encoded and scored at a time."),
             force: bool = typer.Option(False, help="Overwrite an existing output file.")) -> None:
@@ -221,7 +227,10 @@ def predict(source: str = SOURCE,
         raise BiodlError(f"--length-policy: {length_policy!r} is not a length policy; choose "
                          f"{', '.join(PREDICT_LENGTH_POLICIES)}")
     if scan or length_policy == "scan":
-        return _scan(source, inputs, output, stride, batch_size, force)
+        return _scan(source, inputs, output, stride, strands, output_name, batch_size, force)
+    if stride is not None or strands != "auto" or output_name is not None:
+        raise BiodlError("--stride, --strands and --output-name are for a genome scan; add "
+                         "--scan (or drop them)")
     out.check_output(output, force)
     task, spec, _ = load(_checkpoint(source))
     if spec.target in sequences.TABLES:
@@ -235,9 +244,31 @@ def predict(source: str = SOURCE,
     typer.echo(f"{count} predictions written to {output}")
 
 
-def _scan(source: str, genome: Path, output: Path, stride: Optional[int], batch_size: int,
-          force: bool) -> None:
-    raise BiodlError("--scan: not available yet")
+def _scan(source: str, genome: Path, output: Path, stride: Optional[int], strands: str,
+          output_name: Optional[str], batch_size: int, force: bool) -> None:
+    from biodl.inference import output as out, scan, tracks
+    from biodl.inference.model import load
+
+    tracks.track_format(output)
+    out.check_output(output, force)
+    task, spec, _ = load(_checkpoint(source))
+    plan = scan.plan(spec, genome, stride, strands)
+    labels = scan.column_names(spec)
+    columns = tracks.select_columns(output, scan.track_names(spec), labels, output_name)
+    settings = (f"window {plan.window}, stride {plan.stride}, strands {plan.strands} "
+                f"({plan.reason})")
+    for warning in plan.warnings:
+        typer.secho(f"warning: {warning}", fg=typer.colors.YELLOW, err=True)
+    count = tracks.write_track(output, scan.scored(task, spec, plan, batch_size), columns,
+                               labels, plan.sizes, plan.window, plan.stride,
+                               f"biodl scan of {source}: {settings}", force)
+    typer.echo(f"{count} windows of {len(plan.sizes) - len(plan.skipped)} record(s) scored "
+               f"({settings}); track written to {output}")
+    if plan.skipped:
+        shown = ", ".join(f"'{name}' ({size} bp)" for name, size in plan.skipped[:3])
+        more = ", ..." if len(plan.skipped) > 3 else ""
+        typer.secho(f"skipped {len(plan.skipped)} record(s) shorter than the {plan.window}-bp "
+                    f"window: {shown}{more}", fg=typer.colors.YELLOW, err=True)
 
 
 @app.command()
