@@ -148,7 +148,8 @@ def plan_table(path: Path, out: Path, sequence_column: str | None = None,
         data.append(_commented(f"  id_column: {_scalar(id_col)}", "names rows in predictions"))
     target_lines, classes, notes = _target_lines(labels, label_col)
     length_lines, length_note = _length_lines(np.asarray(lengths))
-    data += target_lines + length_lines + _split_lines() + _augment_lines() + ["  batch_size: 64"]
+    data += target_lines + length_lines + _split_lines(bool(classes)) + _augment_lines() + [
+        "  batch_size: 64"]
     notes = [f"columns: sequence '{seq_col}' ({why_seq}), label '{label_col}' ({why_label})"
              + (f", id '{id_col}'" if id_col else ""), *notes, length_note]
     parts = _sequence_parts(len(classes))
@@ -315,8 +316,7 @@ def plan_images(folder: Path, out: Path) -> Plan:
             *_positive_comment(names, "folder-name order", "rename the folders to change it"),
             _commented(f"  size: {size}", why_size),
             _commented("  normalize: true", "per-channel mean/std of the training split"),
-            _commented("  split: {val: 0.1, test: 0.1, seed: 0}", "no split given: seeded, "
-                       "stratified 80/10/10"),
+            *_split_lines(),
             "  # augment: {hflip: true, vflip: true, rot90: true}   # when orientation means "
             "nothing (cells)",
             "  batch_size: 64"]
@@ -396,9 +396,9 @@ def _length_lines(lengths: np.ndarray) -> tuple[list[str], str]:
             ], f"length {median}, crop_pad: {why}"
 
 
-def _split_lines() -> list[str]:
-    return [_commented("  split: {val: 0.1, test: 0.1, seed: 0}",
-                       "no split given: seeded, stratified 80/10/10")]
+def _split_lines(stratified: bool = True) -> list[str]:
+    how = "seeded, stratified 80/10/10 per class" if stratified else "seeded 80/10/10"
+    return [_commented("  split: {val: 0.1, test: 0.1, seed: 0}", f"no split given: {how}")]
 
 
 def _augment_lines() -> list[str]:
