@@ -92,13 +92,14 @@ def plan_fasta(entries: list[str], out: Path) -> Plan:
     names = list(classes)
     data = ["  format: fasta", *_positive_comment(names, "the order listed", "swap the two "
                                                    "lines to change it"), "  classes:"]
-    data += [_commented(f"    {_scalar(n)}: {_scalar(_path_text(p, out))}", f"{counts[n]:,} records")
-             for n, p in classes.items()]
+    data += [_commented(f"    {_scalar(n)}: {_scalar(_path_text(p, out))}",
+                        f"{counts[n]:,} records") for n, p in classes.items()]
     length_lines, length_note = _length_lines(np.concatenate([lengths[n] for n in names]))
     data += length_lines + _split_lines() + _augment_lines() + ["  batch_size: 64"]
     notes = [f"{len(names)} classes: " + ", ".join(f"{n} ({counts[n]:,} records)" for n in names),
              _positive_note(names, "the second --fasta"), length_note]
-    return Plan(f"{len(names)} FASTA files, one per class", _sequence_parts(len(names)), data, notes)
+    return Plan(f"{len(names)} FASTA files, one per class", _sequence_parts(len(names)), data,
+                notes)
 
 
 def _class_files(entries: list[str]) -> dict[str, Path]:
@@ -268,8 +269,9 @@ def _target_lines(labels: list[str], column: str) -> tuple[list[str], list[str],
         f"{n} ({counts[n]:,})" for n in names)),
         *_positive_comment(names, "label order (numeric when all integers, else alphabetical)",
                            "rename the labels to change it")]
-    return lines, names, [f"{len(names)} classes: " + ", ".join(
-        f"{n} ({counts[n]:,} rows)" for n in names), _positive_note(names, "the second in label order")]
+    notes = [f"{len(names)} classes: " + ", ".join(f"{n} ({counts[n]:,} rows)" for n in names),
+             _positive_note(names, "the second in label order")]
+    return lines, names, notes
 
 
 def class_order(names: set[str]) -> list[str]:

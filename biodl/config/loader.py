@@ -3,11 +3,12 @@
 A YAML file may start with `defaults:`, a list of YAML files merged in order beneath its own
 values, like Hydra's defaults list. An entry is relative to the file naming it, or, written
 `biodl:configs/model/cnn1d.yaml`, one of biodl's shipped `configs/` parts wherever biodl is
-installed (so a pipeline copied out of the repository still composes them). Sections merge key by key; lists,
-scalars and value mappings (`data.classes`, `tracking.tags`) replace; a section whose `name`
-changes is replaced whole (so switching `model.name` drops the old model's arguments), and
-switching `data.format` drops the keys only the other formats have. Each value remembers the folder of the file
-that set it, so relative paths work from any working folder.
+installed (so a pipeline copied out of the repository still composes them). Sections merge
+key by key; lists, scalars and value mappings (`data.classes`, `tracking.tags`) replace; a
+section whose `name` changes is replaced whole (so switching `model.name` drops the old
+model's arguments), and switching `data.format` drops the keys only the other formats have.
+Each value remembers the folder of the file that set it, so relative paths work from any
+working folder.
 """
 
 from __future__ import annotations
@@ -297,5 +298,5 @@ def _plain(value: Any) -> Any:
     return value
 
 
-__all__ = ["load_config", "find_pipeline", "shipped_config", "shipped_root", "bind_config", "to_dict", "dump_yaml", "flatten",
-           "closest"]
+__all__ = ["load_config", "find_pipeline", "shipped_config", "shipped_root", "bind_config",
+           "to_dict", "dump_yaml", "flatten", "closest"]

@@ -63,7 +63,8 @@ def iter_rows(path: Path, delimiter: str = "auto") -> Iterator[tuple[int, dict[s
                 continue
             if len(row) != len(header):
                 raise BiodlError(f"{path} line {reader.line_num}: {len(row)} fields, the header "
-                                 f"has {len(header)}; check the delimiter (data.delimiter) and quoting")
+                                 f"has {len(header)}; check the delimiter (data.delimiter) and "
+                                 "quoting")
             yield reader.line_num, dict(zip(header, (v.strip() for v in row)))
 
 
@@ -84,7 +85,8 @@ def read_table(path: Path, delimiter: str = "auto") -> Table:
                 continue
             if len(row) != len(names):
                 raise BiodlError(f"{path} line {reader.line_num}: {len(row)} fields, the header "
-                                 f"has {len(names)}; check the delimiter (data.delimiter) and quoting")
+                                 f"has {len(names)}; check the delimiter (data.delimiter) and "
+                                 "quoting")
             for column, value in zip(values, row):
                 column.append(value.strip())
             lines.append(reader.line_num)
