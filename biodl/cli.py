@@ -61,8 +61,8 @@ def _os_message(error: OSError) -> str:
 
 @app.command()
 @fails_cleanly
-def init(out: Path = typer.Argument(..., help="Folder to write pipeline.yaml into (made if "
-                                              "missing)."),
+def init(out: Path = typer.Argument(..., metavar="OUT_FOLDER",
+                                    help="Folder to write pipeline.yaml into (made if missing)."),
          fasta: Optional[List[str]] = typer.Option(
              None, "--fasta", metavar="CLASS=FILE",
              help="One FASTA per class, two or more; the second listed is the positive class."),

@@ -182,10 +182,13 @@ def _first_line(path: Path) -> str:
 
 def _sample_rows(path: Path, delimiter: str) -> tuple[list[str], list[dict[str, str]]]:
     rows = []
-    for _, row in iter_rows(path, delimiter):
-        rows.append(row)
-        if len(rows) == SAMPLE_ROWS:
-            break
+    try:
+        for _, row in iter_rows(path, delimiter):
+            rows.append(row)
+            if len(rows) == SAMPLE_ROWS:
+                break
+    except BiodlError as error:  # a ragged row: name this command's option
+        raise BiodlError(str(error).replace("data.delimiter", "--delimiter")) from None
     if not rows:
         raise BiodlError(f"--table {path}: a header but no rows; give a table with one row per "
                          "sequence")
