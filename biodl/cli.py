@@ -61,6 +61,58 @@ def _os_message(error: OSError) -> str:
 
 @app.command()
 @fails_cleanly
+def init(out: Path = typer.Argument(..., metavar="OUT_FOLDER",
+                                    help="Folder to write pipeline.yaml into (made if missing)."),
+         fasta: Optional[List[str]] = typer.Option(
+             None, "--fasta", metavar="CLASS=FILE",
+             help="One FASTA per class, two or more; the second listed is the positive class."),
+         table: Optional[Path] = typer.Option(
+             None, "--table", help="A CSV/TSV with a sequence column and a label column."),
+         images: Optional[Path] = typer.Option(
+             None, "--images", help="A folder holding one sub-folder of images per class."),
+         sequence_column: Optional[str] = typer.Option(
+             None, help="--table: the sequence column (default: found from the rows)."),
+         label_column: Optional[str] = typer.Option(
+             None, help="--table: the label column (default: found from the names)."),
+         delimiter: str = typer.Option("auto", help="--table: auto (from the suffix), ',', "
+                                                    "';' or tab."),
+         force: bool = typer.Option(False, help="Replace an existing pipeline.yaml.")) -> None:
+    """Write a commented pipeline.yaml for your own data, then say the next commands."""
+    from biodl.init import plan_fasta, plan_images, plan_table, target_file, write_pipeline
+
+    given = [name for name, value in (("--fasta", fasta), ("--table", table),
+                                      ("--images", images)) if value]
+    if len(given) != 1:
+        got = f" (got {' and '.join(given)})" if given else ""
+        raise BiodlError("give one input: --fasta CLASS=FILE (two or more), --table FILE, or "
+                         f"--images FOLDER{got}")
+    if not table and (sequence_column or label_column or delimiter != "auto"):
+        raise BiodlError("--sequence-column, --label-column and --delimiter go with --table")
+    target_file(out, force)  # refuse before reading any data
+    plan = (plan_fasta(fasta, out) if fasta else
+            plan_table(table, out, sequence_column, label_column, delimiter) if table else
+            plan_images(images, out))
+    typer.echo(f"wrote {write_pipeline(out, plan, force)}")
+    for note in plan.notes:
+        typer.echo(f"  {note}")
+    command = _own_command()
+    typer.echo("next:")
+    typer.echo(f"  {command} check-data {out}   # read and check the data, no training")
+    typer.echo(f"  {command} fit {out}          # train, test the best checkpoint, record it")
+
+
+def _own_command() -> str:
+    """`biodl`, or the path it was run by when `biodl` is not on PATH (.venv/bin/biodl)."""
+    import shutil
+
+    program = Path(sys.argv[0])
+    if shutil.which("biodl") or program.name != "biodl":
+        return "biodl"
+    return str(program)
+
+
+@app.command()
+@fails_cleanly
 def fit(pipeline: Optional[str] = typer.Argument(
             None, help="A pipeline: YAML file, folder with pipeline.yaml, or a name under "
                        "./pipelines/ (not needed with --resume or --from-run)."),

@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal, Optional, Union
 
+from biodl.errors import BiodlError
+
 
 @dataclass
 class SplitConfig:
@@ -59,18 +61,38 @@ class FastaClassesData(SequenceData):
     classes: dict[str, Path] = field(default_factory=dict)
 
 
+Delimiter = Literal["auto", ",", "\t", "tab", ";"]
+
+
 @dataclass
 class TableData(SequenceData):
-    """CSV/TSV files with a sequence column and label columns (e.g. GUE's train/dev/test)."""
+    """CSV/TSV files with a header row, a sequence column and label columns: one `train` file
+    split by the `split` fractions, or the dataset's own train/val/test files (both val and
+    test, e.g. GUE's train/dev/test; `split` is then unused)."""
 
     format: Literal["table"] = "table"
     train: Optional[Path] = None
-    val: Optional[Path] = None  # with train/val/test files the dataset's own split is used
+    val: Optional[Path] = None  # give val and test together, or neither
     test: Optional[Path] = None
+    # auto: tab for .tsv/.tab/.txt (also under .gz), comma otherwise; or ",", "\t" (tab), ";"
+    delimiter: Delimiter = "auto"
     sequence_column: str = "sequence"
     label_columns: list[str] = field(default_factory=lambda: ["label"])
     id_column: Optional[str] = None  # default: the row number
     target: Target = "class"  # class: one column of class labels; else one column per output
+
+
+def check_table_files(cfg: TableData) -> None:
+    """Refuse half a split: a val file without a test file (or the reverse) would otherwise
+    leave the other split to fractions of train, an easy mistake to miss."""
+    if cfg.train is None:
+        raise BiodlError("data.train: format table needs a train file (with data.val and "
+                         "data.test files, or alone with data.split fractions)")
+    given, missing = ("val", "test") if cfg.test is None else ("test", "val")
+    if (cfg.val is None) != (cfg.test is None):
+        raise BiodlError(f"data.{given}: given without data.{missing}; give both data.val and "
+                         "data.test files (the dataset's own split), or neither and set "
+                         "data.split fractions to split data.train")
 
 
 @dataclass

@@ -1,11 +1,14 @@
 """Find a pipeline, compose its YAML files, apply `--set` overrides, bind to `Config`.
 
-A YAML file may start with `defaults:`, a list of YAML files (relative to itself) merged in
-order beneath its own values, like Hydra's defaults list. Sections merge key by key; lists,
-scalars and value mappings (`data.classes`, `tracking.tags`) replace; a section whose `name`
-changes is replaced whole (so switching `model.name` drops the old model's arguments), and
-switching `data.format` drops the keys only the other formats have. Each value remembers the folder of the file
-that set it, so relative paths work from any working folder.
+A YAML file may start with `defaults:`, a list of YAML files merged in order beneath its own
+values, like Hydra's defaults list. An entry is relative to the file naming it, or, written
+`biodl:configs/model/cnn1d.yaml`, one of biodl's shipped `configs/` parts wherever biodl is
+installed (so a pipeline copied out of the repository still composes them). Sections merge
+key by key; lists, scalars and value mappings (`data.classes`, `tracking.tags`) replace; a
+section whose `name` changes is replaced whole (so switching `model.name` drops the old
+model's arguments), and switching `data.format` drops the keys only the other formats have.
+Each value remembers the folder of the file that set it, so relative paths work from any
+working folder.
 """
 
 from __future__ import annotations
@@ -18,10 +21,12 @@ from typing import Any
 import yaml
 
 from biodl.config.binding import Origins, bind, closest
+from biodl.config.data import TableData, check_table_files
 from biodl.config.schema import DATA_FORMATS, Config, ModelConfig
 from biodl.errors import BiodlError
 
 PIPELINE_FILE = "pipeline.yaml"
+SHIPPED = "biodl:"  # the prefix of a defaults entry naming one of biodl's shipped configs
 
 
 def find_pipeline(source: str | Path, search: Path | None = None) -> Path:
@@ -77,6 +82,8 @@ def bind_config(tree: dict, origins: Origins | None = None) -> Config:
         raise BiodlError(f"data.format: unknown format {fmt!r}{closest(str(fmt), DATA_FORMATS)}"
                          f" (formats: {', '.join(DATA_FORMATS)})")
     cfg.data = bind(DATA_FORMATS[fmt], _own_keys(data, fmt), "data", origins)
+    if isinstance(cfg.data, TableData):
+        check_table_files(cfg.data)  # before any data is read, and in `biodl config validate`
     model = dict(model)
     name = model.pop("name", ModelConfig.name)
     if not isinstance(name, str):
@@ -192,11 +199,37 @@ def _defaults(entries: Any, path: Path) -> list[Path]:
         raise BiodlError(f"{path}: 'defaults' must be a list of YAML files")
     found = []
     for entry in entries:
+        if entry.startswith(SHIPPED):
+            found.append(shipped_config(entry, path))
+            continue
         target = (path.parent / entry).resolve()
         if not target.is_file():
             raise BiodlError(f"{path}: defaults entry '{entry}' not found (looked at {target})")
         found.append(target)
     return found
+
+
+def shipped_root() -> Path:
+    """The folder holding biodl's `configs/`: the package itself when a wheel ships them as
+    package data (biodl/configs), else the source tree above it (an editable install)."""
+    import biodl
+
+    package = Path(biodl.__file__).resolve().parent
+    return package if (package / "configs").is_dir() else package.parent
+
+
+def shipped_config(entry: str, where: Path | str = "defaults") -> Path:
+    """`biodl:configs/model/cnn1d.yaml` -> that file of biodl's shipped configs."""
+    name = entry[len(SHIPPED):].strip().lstrip("/")
+    root = shipped_root()
+    target = (root / name).resolve()
+    inside = target.is_relative_to((root / "configs").resolve())
+    if not inside or not target.is_file():
+        shipped = sorted(p.relative_to(root).as_posix() for p in (root / "configs").rglob("*.yaml"))
+        raise BiodlError(f"{where}: defaults entry '{entry}' is not one of biodl's shipped "
+                         f"configs (looked at {target}); shipped: "
+                         f"{', '.join(SHIPPED + s for s in shipped)}")
+    return target
 
 
 def _record(data: Any, key: str, folder: Path, origins: Origins) -> None:
@@ -265,5 +298,5 @@ def _plain(value: Any) -> Any:
     return value
 
 
-__all__ = ["load_config", "find_pipeline", "bind_config", "to_dict", "dump_yaml", "flatten",
-           "closest"]
+__all__ = ["load_config", "find_pipeline", "shipped_config", "shipped_root", "bind_config",
+           "to_dict", "dump_yaml", "flatten", "closest"]

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
+from biodl.config.data import check_table_files
 from biodl.config.schema import FastaClassesData, FastaLabelsData, SequenceData, TableData
 from biodl.data import encoding, prepare, report
 from biodl.data.base import (SPLITS, BatchLoaders, DataFormat, check_classes_in_splits,
@@ -87,9 +88,9 @@ class SequenceDataModule(BatchLoaders, DataFormat):
 
     def _read_splits(self) -> dict[str, Records]:
         cfg = self.cfg
-        if isinstance(cfg, TableData) and cfg.val is not None and cfg.test is not None:
-            if cfg.train is None:
-                raise BiodlError("data.train: format table needs a train file")
+        if isinstance(cfg, TableData):
+            check_table_files(cfg)
+        if isinstance(cfg, TableData) and cfg.val is not None:  # and test: the own split
             return {name: load_table(getattr(cfg, name), cfg) for name in SPLITS}
         if isinstance(cfg, FastaClassesData):
             if len(cfg.classes) < 2:
@@ -98,9 +99,6 @@ class SequenceDataModule(BatchLoaders, DataFormat):
             records = load_fasta_classes(cfg.classes, cfg.unknown, cfg.lowercase,
                                          unique_ids=cfg.duplicate_ids == "error")
         elif isinstance(cfg, TableData):
-            if cfg.train is None:
-                raise BiodlError("data.train: format table needs a train file (and val and "
-                                 "test files, or data.split fractions)")
             records = load_table(cfg.train, cfg)
         else:
             records = load_fasta_labels(cfg)

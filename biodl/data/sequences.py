@@ -143,7 +143,7 @@ def load_fasta_classes(files: dict[str, Path], unknown: str, lowercase: str,
 
 
 def load_table(path: Path, cfg: TableData) -> Records:
-    table = read_table(path)
+    table = read_table(path, cfg.delimiter)
     seqs = table.column(cfg.sequence_column, "data.sequence_column")
     ids = table.column(cfg.id_column, "data.id_column") if cfg.id_column else [
         str(i) for i in range(len(seqs))]

@@ -22,20 +22,39 @@ class Table:
     def column(self, name: str, key: str) -> list[str]:
         if name not in self.columns:
             raise BiodlError(f"{self.path}: no column '{name}' (set by {key})"
-                             f"{closest(name, self.columns)}; columns: {', '.join(self.columns)}")
+                             f"{closest(name, self.columns)}; columns: {', '.join(self.columns)}"
+                             f"{_delimiter_hint(list(self.columns))}")
         return self.columns[name]
 
 
-def delimiter_for(path: Path) -> str:
+TAB_SUFFIXES = (".tsv", ".tab", ".txt")
+
+
+def _delimiter_hint(header: list[str]) -> str:
+    """A header read as one column that holds another delimiter was split on the wrong one."""
+    if len(header) == 1:
+        for char, name in (("\t", "tab"), (";", ";"), (",", ",")):
+            if char in header[0]:
+                return f" (one column holding {name!r}: set data.delimiter={name})"
+    return ""
+
+
+def delimiter_for(path: Path, delimiter: str = "auto") -> str:
+    """The field delimiter: `auto` is a tab for .tsv/.tab/.txt (also under .gz), else a comma;
+    `tab` is a tab; any other value (",", "\t", ";") is used as given."""
+    if delimiter == "tab":
+        return "\t"
+    if delimiter != "auto":
+        return delimiter
     suffixes = [s.lower() for s in Path(path).suffixes if s.lower() != ".gz"]
-    return "\t" if suffixes and suffixes[-1] in (".tsv", ".tab", ".txt") else ","
+    return "\t" if suffixes and suffixes[-1] in TAB_SUFFIXES else ","
 
 
-def iter_rows(path: Path) -> Iterator[tuple[int, dict[str, str]]]:
+def iter_rows(path: Path, delimiter: str = "auto") -> Iterator[tuple[int, dict[str, str]]]:
     """Stream (line, {column: value}) from a delimited file with a header, without loading it."""
     with open_bytes(path) as raw:
         text = io.TextIOWrapper(raw, encoding="utf-8", errors="replace", newline="")
-        reader = csv.reader(text, delimiter=delimiter_for(path))
+        reader = csv.reader(text, delimiter=delimiter_for(path, delimiter))
         header = [h.strip() for h in next(reader, [])]
         if not header:
             raise BiodlError(f"{path}: empty table; expected a header row")
@@ -44,15 +63,16 @@ def iter_rows(path: Path) -> Iterator[tuple[int, dict[str, str]]]:
                 continue
             if len(row) != len(header):
                 raise BiodlError(f"{path} line {reader.line_num}: {len(row)} fields, the header "
-                                 f"has {len(header)}; check the delimiter and quoting")
+                                 f"has {len(header)}; check the delimiter (data.delimiter) and "
+                                 "quoting")
             yield reader.line_num, dict(zip(header, (v.strip() for v in row)))
 
 
-def read_table(path: Path) -> Table:
+def read_table(path: Path, delimiter: str = "auto") -> Table:
     """All columns of a delimited file with a header row; every row must be complete."""
     with open_bytes(path) as raw:
         text = io.TextIOWrapper(raw, encoding="utf-8", errors="replace", newline="")
-        reader = csv.reader(text, delimiter=delimiter_for(path))
+        reader = csv.reader(text, delimiter=delimiter_for(path, delimiter))
         header = next(reader, None)
         if not header:
             raise BiodlError(f"{path}: empty table; expected a header row such as "
@@ -65,7 +85,8 @@ def read_table(path: Path) -> Table:
                 continue
             if len(row) != len(names):
                 raise BiodlError(f"{path} line {reader.line_num}: {len(row)} fields, the header "
-                                 f"has {len(names)}; check the delimiter and quoting")
+                                 f"has {len(names)}; check the delimiter (data.delimiter) and "
+                                 "quoting")
             for column, value in zip(values, row):
                 column.append(value.strip())
             lines.append(reader.line_num)

@@ -86,5 +86,5 @@ def test_cli_start_up_imports_no_torch_lightning_or_mlflow():
     help_text = subprocess.run([sys.executable, "-m", "biodl.cli", "--help"],
                                capture_output=True, text=True).stdout
     for command in ("fit", "test", "validate", "predict", "sample", "models", "config",
-                    "check-data", "runs", "ui"):
+                    "check-data", "runs", "ui", "init"):
         assert f" {command} " in help_text

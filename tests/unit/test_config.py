@@ -1,3 +1,4 @@
+import re
 from pathlib import Path
 
 import pytest
@@ -91,3 +92,49 @@ def test_flattened_config_is_plain_params():
     assert flat["task.optimizer.lr"] == 0.001
     assert flat["data.split.seed"] == 0
     assert isinstance(flat["data.classes.promoter"], str)
+
+
+def _copy_out(pipeline: Path, folder: Path, shipped: bool) -> Path:
+    """A pipeline copied out of the repository, its defaults as relative paths or biodl:."""
+    import shutil
+
+    shutil.copytree(pipeline / "data", folder / "data")
+    text = (pipeline / "pipeline.yaml").read_text()
+    if shipped:
+        text = text.replace("../../configs/", "biodl:configs/")
+    (folder / "pipeline.yaml").write_text(text)
+    return folder
+
+
+def test_copied_pipeline_with_biodl_defaults_composes_the_shipped_configs(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    copy = load_config(_copy_out(ECOLI, tmp_path / "mine", shipped=True))
+    original = load_config(ECOLI)
+    assert copy.data.classes == {"non_promoter": tmp_path / "mine/data/Ecoli_non_prom.fa",
+                                 "promoter": tmp_path / "mine/data/Ecoli_prom.fa"}
+    copy.data.classes = original.data.classes
+    assert to_dict(copy) == to_dict(original)  # the same parts, from biodl's own configs/
+
+
+def test_copied_pipeline_with_relative_defaults_names_the_missing_part(tmp_path):
+    folder = _copy_out(ECOLI, tmp_path / "mine", shipped=False)
+    with pytest.raises(BiodlError, match=r"defaults entry '../../configs/model/cnn1d.yaml' not "
+                                         r"found \(looked at "):
+        load_config(folder)
+
+
+@pytest.mark.parametrize("entry", ["biodl:configs/model/cnn2d.yaml", "biodl:pyproject.toml",
+                                   "biodl:configs/../pyproject.toml"])
+def test_unknown_shipped_config_lists_the_shipped_ones(tmp_path, entry):
+    path = tmp_path / "p.yaml"
+    path.write_text(f"defaults: ['{entry}']\n")
+    with pytest.raises(BiodlError, match=rf"p.yaml: defaults entry '{re.escape(entry)}' is not "
+                                         r"one of biodl's shipped configs .*shipped: "
+                                         r"biodl:configs/model/cnn1d.yaml, "):
+        load_config(path)
+
+
+def test_shipped_configs_are_biodls_own():
+    from biodl.config.loader import shipped_config
+
+    assert shipped_config("biodl:configs/trainer/smoke.yaml") == ROOT / "configs/trainer/smoke.yaml"

@@ -131,3 +131,51 @@ def test_training_refuses_other_lengths_unless_the_policy_says(write):
     raw = [report[s]["raw_length"] for s in ("train", "val", "test")]
     assert sum(r["padded"] for r in raw) == 1 and min(r["min"] for r in raw) == 3
     assert dm.input_spec().length_policy == "pad"
+
+
+def test_table_single_file_is_split_by_the_fractions():
+    dm = table_module("data.val=null", "data.test=null",
+                      "data.split={val: 0.25, test: 0.25, seed: 0}")
+    assert [len(dm.datasets[s]) for s in ("train", "val", "test")] == [20, 10, 10]
+
+
+@pytest.mark.parametrize("given, missing", [("val", "test"), ("test", "val")])
+def test_table_val_without_test_or_test_without_val_is_refused(given, missing):
+    message = (rf"data.{given}: given without data.{missing}; give both data.val and data.test "
+               r"files \(the dataset's own split\), or neither and set data.split fractions")
+    with pytest.raises(BiodlError, match=message):  # at config load, before any data is read
+        load_config(DATA / "tiny_pipeline.yaml", ["data.format=table",
+                    f"data.train={GUE / 'train.csv'}", f"data.{given}={GUE / 'dev.csv'}"])
+    cfg = load_config(DATA / "tiny_pipeline.yaml", ["data.format=table",
+                      f"data.train={GUE / 'train.csv'}"])
+    setattr(cfg.data, given, GUE / "dev.csv")  # built in Python: the data module refuses too
+    with pytest.raises(BiodlError, match=message):
+        SequenceDataModule(cfg.data).setup("fit")
+
+
+def test_table_without_train_is_refused():
+    with pytest.raises(BiodlError, match=r"data.train: format table needs a train file"):
+        load_config(DATA / "tiny_pipeline.yaml", ["data.format=table"])
+
+
+@pytest.mark.parametrize("delimiter, char", [(";", ";"), ("tab", "\t"), ('"\\t"', "\t"),
+                                             ("','", ",")])  # as YAML values of --set
+def test_table_delimiter_key_overrides_the_suffix(write, delimiter, char):
+    rows = "".join(f"{'ACGTACGT'[i % 4:][:4]}{char}{i % 2}\n" for i in range(40))
+    path = write("data.csv", f"sequence{char}label\n{rows}")  # .csv whatever the delimiter
+    dm = table_module(f"data.train={path}", "data.val=null", "data.test=null",
+                      f"data.delimiter={delimiter}")
+    assert dm.class_names == ["0", "1"]
+    assert sum(len(dm.datasets[s]) for s in ("train", "val", "test")) == 40
+
+
+def test_table_wrong_delimiter_says_which_to_set(write):
+    path = write("data.csv", "sequence\tlabel\nACGT\t0\nACGA\t1\n")
+    with pytest.raises(BiodlError, match=r"data.csv: no column 'sequence'.*one column holding "
+                                         r"'tab': set data.delimiter=tab"):
+        table_module(f"data.train={path}", "data.val=null", "data.test=null")
+
+
+def test_table_unknown_delimiter_names_the_choices():
+    with pytest.raises(BiodlError, match=r"data.delimiter: '\|' \(str\) is not one of 'auto'"):
+        table_module("data.delimiter='|'")
