@@ -12,7 +12,8 @@ import pytest
 from mlflow.tracking import MlflowClient
 from typer.testing import CliRunner
 
-from biodl.cli import _fit_config, app
+from biodl.cli import app
+from biodl.cli.training import _fit_config
 from biodl.config.schema import TrackingConfig
 from biodl.errors import BiodlError
 from biodl.tracking import (KIND_TAG, TRAINING_KIND, VIEW_TAG, end_run, make_logger,

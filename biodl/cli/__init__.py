@@ -1,0 +1,15 @@
+"""The `biodl` command: a thin Typer shell over biodl's Python API.
+
+Heavy imports (torch, Lightning, MLflow) happen inside the commands so `biodl --help` is fast.
+A `BiodlError` (bad config or data) becomes one red line on stderr and exit code 2.
+"""
+
+# importing a command module registers its commands, in the order `biodl --help` lists them
+from biodl.cli import training  # noqa: F401  (init, fit, test, validate)
+from biodl.cli import inference  # noqa: F401  (predict, sample)
+from biodl.cli import inspection  # noqa: F401  (runs, config, check-data, models, ui)
+from biodl.cli.app import app
+
+
+def main() -> None:
+    app()
