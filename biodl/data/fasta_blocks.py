@@ -1,0 +1,106 @@
+"""One block of whole FASTA records (it starts with '>') to arrays, with numpy and bytes
+operations only: no Python step per record for the bases. No torch.
+
+For a block of n bytes and r records the work is a handful of passes over the n bytes (find
+the newlines; copy; overwrite header lines with newlines; delete the newlines; check every base
+with `bytes.translate`) and a few over r-sized arrays (the ids). `pack_block` returns None
+when a check fails; `fasta.py` then parses that block line by line to name the problem.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Optional, Sequence
+
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+
+# Every IUPAC nucleotide code, both cases; what each one means is decided in encoding.py.
+VALID_BASES = b"ACGTNRYSWKMBDHVUacgtnryswkmbdhvu"
+MAX_ID_WINDOW = 256  # ids are looked for in this many bytes after '>' (longer: per header)
+_RARE_SPACES = (b"\t", b"\r", b"\x0b", b"\x0c", b"\n ")  # ids need bytes.split after these
+_NEWLINES = np.full(MAX_ID_WINDOW, 10, dtype=np.uint8)
+
+
+@dataclass(frozen=True)
+class Piece:
+    """The records of one block: ids, their bases end to end, lengths and header lines."""
+
+    ids: list[str]
+    bases: bytes | bytearray
+    lengths: np.ndarray  # int64
+    lines: np.ndarray  # int64, 1-based
+    newlines: int  # how many lines the block holds (its '\n' count)
+
+    @classmethod
+    def of_records(cls, records: Sequence, newlines: int) -> Piece:
+        """From (id, seq, line) records, as the slow path builds them."""
+        lengths = np.fromiter(map(len, (r[1] for r in records)), np.int64, len(records))
+        return cls([r[0] for r in records], b"".join(r[1] for r in records), lengths,
+                   np.fromiter((r[2] for r in records), np.int64, len(records)), newlines)
+
+
+def pack_block(block: bytes, line: int) -> Optional[Piece]:
+    """The records of `block` (whose first line is `line`), or None if any record is not
+    clean: an empty id, an empty sequence, a character outside VALID_BASES (a space too)."""
+    codes = np.frombuffer(block, dtype=np.uint8)
+    newlines = np.flatnonzero(codes == 10)
+    ends = newlines if block.endswith(b"\n") else np.append(newlines, len(block))
+    starts = np.concatenate(([0], ends[:-1] + 1))
+    header_lines = np.flatnonzero(codes[starts] == ord(">"))
+    heads, head_ends = starts[header_lines], ends[header_lines]  # '>' and the '\n' after
+    lengths = _base_counts(heads, head_ends, newlines, len(block))
+    if not lengths.all():
+        return None
+    ids = _window_ids(codes, heads, head_ends) or _split_ids(block, heads, head_ends)
+    if not all(ids):
+        return None
+    bases = _without_headers(block, heads, head_ends)
+    if bases.translate(None, VALID_BASES) or len(bases) != lengths.sum():
+        return None
+    return Piece(ids, bases, lengths, header_lines + line, len(newlines))
+
+
+def _base_counts(heads: np.ndarray, head_ends: np.ndarray, newlines: np.ndarray,
+                 size: int) -> np.ndarray:
+    """Bytes between each header's newline and the next '>', less the newlines among them."""
+    following = np.append(heads[1:], size)
+    body = np.maximum(following - head_ends - 1, 0)
+    inside = np.searchsorted(newlines, following) - np.searchsorted(newlines, head_ends, "right")
+    return body - inside
+
+
+def _without_headers(block: bytes, heads: np.ndarray, head_ends: np.ndarray) -> bytearray:
+    """The block with its header lines and newlines deleted: every header byte is first
+    overwritten with a newline, then one `replace` deletes them all (memchr + memcpy)."""
+    spans = np.minimum(head_ends + 1, len(block)) - heads  # '>' up to its '\n'
+    offsets = np.cumsum(spans) - spans
+    where = np.repeat(heads - offsets, spans) + np.arange(int(offsets[-1] + spans[-1]))
+    copy = bytearray(block)
+    np.frombuffer(copy, dtype=np.uint8)[where] = 10
+    return copy.replace(b"\n", b"")
+
+
+def _window_ids(codes: np.ndarray, heads: np.ndarray, head_ends: np.ndarray) -> list[str]:
+    """The first word of each header from a (headers, width) window after each '>', or []
+    where a header starts with a space, has an id wider than the window or a rare control
+    character (`_split_ids` then does it header by header)."""
+    width = int(min((head_ends - heads).max(), MAX_ID_WINDOW))
+    padded = np.concatenate((codes, _NEWLINES[:width]))
+    rows = sliding_window_view(padded, width)[heads + 1]  # (headers, width)
+    space = (rows == 32) | ((rows >= 9) & (rows <= 13))  # bytes.split's whitespace
+    sizes = space.argmax(axis=1)
+    if not sizes.all() or not space[np.arange(len(rows)), sizes].all():
+        return []
+    kept = np.where(np.arange(width) < sizes[:, None], rows, 32)
+    ids = kept.tobytes().decode("ascii", errors="replace").split()
+    return ids if len(ids) == len(heads) else []  # str.split also cuts at \x1c-\x1f
+
+
+def _split_ids(block: bytes, heads: np.ndarray, head_ends: np.ndarray) -> list[str]:
+    """The id (first word) of each header, as `bytes.split` finds it."""
+    headers = list(map(block.__getitem__, map(slice, (heads + 1).tolist(), head_ends.tolist())))
+    text = b"\n".join(headers)
+    if any(space in text for space in _RARE_SPACES) or text.startswith(b" "):
+        return [(h.split(None, 1) or [b""])[0].decode("ascii", errors="replace") for h in headers]
+    return [h.partition(" ")[0] for h in text.decode("ascii", errors="replace").split("\n")]
