@@ -115,47 +115,105 @@ def read_fasta(path: Path, unique_ids: bool = True) -> Iterator[Record]:
     twice. Records are checked a block (about 1 MB) at a time, so an error stops the reading
     before any record of its block is yielded.
     """
-    return chain.from_iterable(map(_piece_records, _pieces(Path(path), unique_ids)))
+    pieces = _pieces(Path(path), _Seen(unique_ids, each_block=True))
+    return chain.from_iterable(map(_piece_records, pieces))
 
 
 def read_fasta_packed(path: Path, unique_ids: bool = True) -> Packed:
     """The whole file as a `Packed`, with the same checks and errors as `read_fasta`."""
-    pieces = list(_pieces(Path(path), unique_ids))
-    lengths = np.concatenate([piece.lengths for piece in pieces])
+    path = _existing(Path(path))
+    size = path.stat().st_size
+    seq, seen = _Bases(4 * size if is_gzip(path) else size), _Seen(unique_ids, each_block=False)
+    ids: list[str] = []
+    lengths, lines = [], []
+    try:
+        for piece in _pieces(path, seen):
+            seq.add(piece.bases)
+            ids.extend(piece.ids)
+            lengths.append(piece.lengths)
+            lines.append(piece.lines)
+    except BiodlError:
+        seen.check(path)  # an id seen twice, if any, came before this error
+        raise
+    seen.check(path)
+    lengths = np.concatenate(lengths)
     starts = np.zeros(len(lengths), dtype=np.int64)
     np.cumsum(lengths[:-1], out=starts[1:])
-    seq = np.frombuffer(b"".join(piece.bases for piece in pieces), dtype=np.uint8)
-    return Packed(list(chain.from_iterable(piece.ids for piece in pieces)), seq, starts,
-                  lengths, np.concatenate([piece.lines for piece in pieces]))
+    return Packed(ids, seq.array(), starts, lengths, np.concatenate(lines))
+
+
+class _Bases:
+    """A growing uint8 array (numpy memory: filled a block at a time, it pages in fast)."""
+
+    def __init__(self, capacity: int):
+        self.data = np.empty(max(capacity, 1 << 16), dtype=np.uint8)
+        self.size = 0
+
+    def add(self, bases: bytes) -> None:
+        end = self.size + len(bases)
+        if end > len(self.data):
+            grown = np.empty(max(2 * len(self.data), end), dtype=np.uint8)
+            grown[:self.size] = self.data[:self.size]
+            self.data = grown
+        self.data[self.size:end] = np.frombuffer(bases, dtype=np.uint8)
+        self.size = end
+
+    def array(self) -> np.ndarray:
+        return self.data[:self.size]
 
 
 class _Seen:
-    """The ids read so far: a set for the fast check; the first line of each id only once an
-    error message may need it (then kept up to date)."""
+    """The ids of the blocks read so far, to find one seen twice. With `each_block` (for
+    `read_fasta`, which yields as it goes) a set checks each block as it comes; without,
+    `check` sorts the ids' hashes once at the end, a third of the cost of the set."""
 
-    def __init__(self, unique: bool):
-        self.unique = unique
+    def __init__(self, unique: bool, each_block: bool):
+        self.unique, self.each_block = unique, each_block
         self.ids: set[str] = set()
         self.pieces: list[Piece] = []
+        self.hashes: list[np.ndarray] = []
         self.first: _FirstLines | None = None
 
     def add(self, piece: Piece) -> bool:
         """Take a block's ids; False (an error to report) if one was already seen."""
         if not self.unique:
             return True
+        if self.each_block:
+            before = len(self.ids)
+            self.ids.update(piece.ids)
+            if len(self.ids) != before + len(piece.ids):
+                return False
+        else:
+            self.hashes.append(np.fromiter(map(hash, piece.ids), np.int64, len(piece.ids)))
         self.pieces.append(piece)
         if self.first is not None:
             self.first.add(piece)
-        before = len(self.ids)
-        self.ids.update(piece.ids)
-        return len(self.ids) == before + len(piece.ids)
+        return True
 
     def first_lines(self) -> _FirstLines:
+        """id -> line of its first header, over the blocks taken so far."""
         if self.first is None:
             self.first = _FirstLines(self.unique)
             for piece in self.pieces:
                 self.first.add(piece)
         return self.first
+
+    def check(self, path: Path) -> None:
+        """Raise the error of the first record (in file order) whose id came before."""
+        if not self.hashes:
+            return
+        hashes = np.concatenate(self.hashes)
+        ordered = np.sort(hashes)
+        same = ordered[1:] == ordered[:-1]
+        if not same.any():
+            return
+        ids = list(chain.from_iterable(piece.ids for piece in self.pieces))
+        lines = np.concatenate([piece.lines for piece in self.pieces]).tolist()
+        first: dict[str, int] = {}
+        for index in np.flatnonzero(np.isin(hashes, ordered[1:][same])).tolist():
+            if ids[index] in first:
+                raise _duplicate(path, ids[index], lines[index], first[ids[index]])
+            first[ids[index]] = lines[index]
 
 
 class _FirstLines(dict):
@@ -170,8 +228,7 @@ class _FirstLines(dict):
             self.setdefault(rid, line)
 
 
-def _pieces(path: Path, unique: bool) -> Iterator[Piece]:
-    seen = _Seen(unique)
+def _pieces(path: Path, seen: _Seen) -> Iterator[Piece]:
     line, started = 1, False
     for block in _blocks(_existing(path)):
         if not started and not block.startswith(b">"):
@@ -288,11 +345,15 @@ def _finish(path: Path, header: bytes, line: int, seq: bytes, seen: _FirstLines)
         raise BiodlError(f"{path} line {line}: record '{rid}' has a header but no sequence; "
                          "remove the record or add its sequence")
     if seen.unique and rid in seen:
-        raise BiodlError(f"{path} line {line}: duplicate id '{rid}' (first at line {seen[rid]}); "
-                         "ids must be unique within a file (or set data.duplicate_ids=allow "
-                         "where ids are only names)")
+        raise _duplicate(path, rid, line, seen[rid])
     seen.setdefault(rid, line)
     return Record(rid, seq, line)
+
+
+def _duplicate(path: Path, rid: str, line: int, first: int) -> BiodlError:
+    return BiodlError(f"{path} line {line}: duplicate id '{rid}' (first at line {first}); ids "
+                      "must be unique within a file (or set data.duplicate_ids=allow where ids "
+                      "are only names)")
 
 
 def _bad_character(path: Path, number: int, line: bytes, char: bytes) -> BiodlError:

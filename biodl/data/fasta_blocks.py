@@ -18,6 +18,9 @@ from numpy.lib.stride_tricks import sliding_window_view
 # Every IUPAC nucleotide code, both cases; what each one means is decided in encoding.py.
 VALID_BASES = b"ACGTNRYSWKMBDHVUacgtnryswkmbdhvu"
 MAX_ID_WINDOW = 256  # ids are looked for in this many bytes after '>' (longer: per header)
+SHORT_ID_WINDOW = 16
+MAX_ROW_GROUPS = 8  # `_bases` copies rows when records have at most this many lengths
+MASK_BELOW = 400  # bytes per record under which `_bases` masks rather than joins
 _RARE_SPACES = (b"\t", b"\r", b"\x0b", b"\x0c", b"\n ")  # ids need bytes.split after these
 _NEWLINES = np.full(MAX_ID_WINDOW, 10, dtype=np.uint8)
 
@@ -49,36 +52,58 @@ def pack_block(block: bytes, line: int) -> Optional[Piece]:
     starts = np.concatenate(([0], ends[:-1] + 1))
     header_lines = np.flatnonzero(codes[starts] == ord(">"))
     heads, head_ends = starts[header_lines], ends[header_lines]  # '>' and the '\n' after
-    lengths = _base_counts(heads, head_ends, newlines, len(block))
+    stripped = block.replace(b"\n", b"")
+    # a byte's place in `stripped` is its place in `block` less the newlines before it, and
+    # the header on line k (0-based) has k newlines before it
+    first = head_ends - header_lines
+    last = np.append(heads[1:] - header_lines[1:], len(stripped))
+    lengths = last - first
     if not lengths.all():
         return None
     ids = _window_ids(codes, heads, head_ends) or _split_ids(block, heads, head_ends)
     if not all(ids):
         return None
-    bases = _without_headers(block, heads, head_ends)
-    if bases.translate(None, VALID_BASES) or len(bases) != lengths.sum():
+    bases = _bases(stripped, first, last)
+    if bases.translate(None, VALID_BASES):
         return None
     return Piece(ids, bases, lengths, header_lines + line, len(newlines))
 
 
-def _base_counts(heads: np.ndarray, head_ends: np.ndarray, newlines: np.ndarray,
-                 size: int) -> np.ndarray:
-    """Bytes between each header's newline and the next '>', less the newlines among them."""
-    following = np.append(heads[1:], size)
-    body = np.maximum(following - head_ends - 1, 0)
-    inside = np.searchsorted(newlines, following) - np.searchsorted(newlines, head_ends, "right")
-    return body - inside
+def _bases(stripped: bytes, first: np.ndarray, last: np.ndarray) -> bytes | bytearray:
+    """stripped[first[0]:last[0]] + stripped[first[1]:last[1]] + ...: the bases without the
+    headers, by the cheapest of three routes: rows of equal length copied by numpy (a few
+    distinct lengths), a join of slices (long records: the cost is per record, the loop in
+    C), else a numpy mask (the cost is per byte)."""
+    if len(first) == 1:
+        return stripped[int(first[0]):]
+    lengths = last - first
+    sizes = np.unique(lengths)
+    if len(sizes) <= MAX_ROW_GROUPS:
+        return _rows(stripped, first, lengths, sizes)
+    if len(stripped) > MASK_BELOW * len(first):
+        return b"".join(map(stripped.__getitem__, map(slice, first.tolist(), last.tolist())))
+    keep = np.zeros(2 * len(first), dtype=bool)
+    keep[1::2] = True
+    runs = np.empty(2 * len(first), dtype=np.int64)
+    runs[0::2] = first - np.concatenate(([0], last[:-1]))  # a header
+    runs[1::2] = lengths
+    return np.frombuffer(stripped, dtype=np.uint8)[np.repeat(keep, runs)].tobytes()
 
 
-def _without_headers(block: bytes, heads: np.ndarray, head_ends: np.ndarray) -> bytearray:
-    """The block with its header lines and newlines deleted: every header byte is first
-    overwritten with a newline, then one `replace` deletes them all (memchr + memcpy)."""
-    spans = np.minimum(head_ends + 1, len(block)) - heads  # '>' up to its '\n'
-    offsets = np.cumsum(spans) - spans
-    where = np.repeat(heads - offsets, spans) + np.arange(int(offsets[-1] + spans[-1]))
-    copy = bytearray(block)
-    np.frombuffer(copy, dtype=np.uint8)[where] = 10
-    return copy.replace(b"\n", b"")
+def _rows(stripped: bytes, first: np.ndarray, lengths: np.ndarray,
+          sizes: np.ndarray) -> bytes | bytearray:
+    """The records as rows of a sliding window, one numpy copy per distinct length (into
+    places that never overlap: each row is one record's)."""
+    source = np.frombuffer(stripped, dtype=np.uint8)
+    if len(sizes) == 1:
+        return sliding_window_view(source, int(sizes[0]))[first].tobytes()
+    bases = np.empty(int(lengths.sum()), dtype=np.uint8)
+    at = np.cumsum(lengths) - lengths
+    for size in sizes.tolist():
+        group = lengths == size
+        rows = sliding_window_view(bases, size, writeable=True)
+        rows[at[group]] = sliding_window_view(source, size)[first[group]]
+    return bases.tobytes()
 
 
 def _window_ids(codes: np.ndarray, heads: np.ndarray, head_ends: np.ndarray) -> list[str]:
@@ -86,14 +111,19 @@ def _window_ids(codes: np.ndarray, heads: np.ndarray, head_ends: np.ndarray) -> 
     where a header starts with a space, has an id wider than the window or a rare control
     character (`_split_ids` then does it header by header)."""
     width = int(min((head_ends - heads).max(), MAX_ID_WINDOW))
-    padded = np.concatenate((codes, _NEWLINES[:width]))
-    rows = sliding_window_view(padded, width)[heads + 1]  # (headers, width)
+    if width > SHORT_ID_WINDOW:  # most ids are short: try a narrow window first
+        ids = _window_ids(codes, heads, np.minimum(head_ends, heads + SHORT_ID_WINDOW))
+        if ids:
+            return ids
+    if heads[-1] + 1 + width > len(codes):
+        codes = np.concatenate((codes, _NEWLINES[:width]))
+    rows = sliding_window_view(codes, width)[heads + 1]  # (headers, width)
     space = (rows == 32) | ((rows >= 9) & (rows <= 13))  # bytes.split's whitespace
     sizes = space.argmax(axis=1)
     if not sizes.all() or not space[np.arange(len(rows)), sizes].all():
         return []
     kept = np.where(np.arange(width) < sizes[:, None], rows, 32)
-    ids = kept.tobytes().decode("ascii", errors="replace").split()
+    ids = str(kept, "ascii", errors="replace").split()
     return ids if len(ids) == len(heads) else []  # str.split also cuts at \x1c-\x1f
 
 
