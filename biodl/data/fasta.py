@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import gzip
 import io
+import mmap
 import zlib
 from dataclasses import dataclass
 from functools import partial
@@ -251,11 +252,25 @@ def _pieces(path: Path, seen: _Seen) -> Iterator[Piece]:
 
 
 def _blocks(path: Path) -> Iterator[bytes]:
+    """The file in blocks of about BLOCK_BYTES that each end just before a line starting
+    with '>' (a record longer than that is one block)."""
     with open(path, "rb") as handle:
         if handle.peek(2)[:2] == _GZIP_MAGIC:
             yield from record_blocks(_inflate(path, handle), BLOCK_BYTES)
-        else:
-            yield from read_blocks(handle, BLOCK_BYTES)
+        elif path.stat().st_size:
+            with mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as view:
+                yield from _mapped_blocks(view, BLOCK_BYTES)
+
+
+def _mapped_blocks(view: mmap.mmap, size: int) -> Iterator[bytes]:
+    """Blocks sliced straight from the mapped file: one copy, not a read and a join."""
+    start, end = 0, len(view)
+    while start < end:
+        cut = view.rfind(b"\n>", start, start + size) + 1 if start + size < end else end
+        if cut <= start:  # no record starts in the next `size` bytes
+            cut = view.find(b"\n>", start + size - 1) + 1 or end
+        yield view[start:cut]
+        start = cut
 
 
 def _inflate(path: Path, handle: BinaryIO) -> Iterator[bytes]:
@@ -278,11 +293,6 @@ def _inflate(path: Path, handle: BinaryIO) -> Iterator[bytes]:
     if fed and not inflate.eof:
         raise BiodlError(f"{path}: the gzip stream ends early (truncated file); copy or "
                          "download it again")
-
-
-def read_blocks(handle: BinaryIO, size: int = BLOCK_BYTES) -> Iterator[bytes]:
-    """Yield the file in blocks that each end just before a line starting with '>'."""
-    return record_blocks(iter(partial(handle.read, size), b""), size)
 
 
 def record_blocks(chunks: Iterable[bytes], size: int = BLOCK_BYTES) -> Iterator[bytes]:

@@ -118,10 +118,10 @@ def _window_ids(codes: np.ndarray, heads: np.ndarray, head_ends: np.ndarray) -> 
     if heads[-1] + 1 + width > len(codes):
         codes = np.concatenate((codes, _NEWLINES[:width]))
     rows = sliding_window_view(codes, width)[heads + 1]  # (headers, width)
-    space = (rows == 32) | ((rows >= 9) & (rows <= 13))  # bytes.split's whitespace
-    sizes = space.argmax(axis=1)
-    if not sizes.all() or not space[np.arange(len(rows)), sizes].all():
-        return []
+    sizes = (rows <= 32).argmax(axis=1)  # up to the first space or control character
+    ends = rows[np.arange(len(rows)), sizes]
+    if not sizes.all() or not ((ends == 32) | ((ends >= 9) & (ends <= 13))).all():
+        return []  # an id wider than the window, empty, or cut by a control character
     kept = np.where(np.arange(width) < sizes[:, None], rows, 32)
     ids = str(kept, "ascii", errors="replace").split()
     return ids if len(ids) == len(heads) else []  # str.split also cuts at \x1c-\x1f
