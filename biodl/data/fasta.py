@@ -15,26 +15,20 @@ from __future__ import annotations
 
 import gzip
 import io
-import mmap
-import zlib
 from dataclasses import dataclass
-from functools import partial
 from itertools import chain, repeat
 from pathlib import Path
-from typing import BinaryIO, Iterable, Iterator, NamedTuple
+from typing import BinaryIO, Iterator, NamedTuple
 
 import numpy as np
 
-from biodl.data.fasta_blocks import VALID_BASES, Piece, pack_block
+from biodl.data.fasta_blocks import _GZIP_MAGIC, VALID_BASES, Piece, file_blocks, pack_block
 from biodl.errors import BiodlError
 
 __all__ = ["VALID_BASES", "Packed", "Record", "is_gzip", "open_bytes", "read_fasta",
            "read_fasta_packed"]
 
 BLOCK_BYTES = 1 << 20  # parse size: small enough that a block's passes stay in cache
-GZIP_READ_BYTES = 1 << 18  # compressed bytes handed to zlib at a time
-GZIP_OUT_BYTES = 16 << 20  # most bytes one zlib call may return (bounds memory)
-_GZIP_MAGIC = b"\x1f\x8b"
 
 
 class Record(NamedTuple):
@@ -231,7 +225,7 @@ class _FirstLines(dict):
 
 def _pieces(path: Path, seen: _Seen) -> Iterator[Piece]:
     line, started = 1, False
-    for block in _blocks(_existing(path)):
+    for block in file_blocks(_existing(path), BLOCK_BYTES):
         if not started and not block.startswith(b">"):
             block, line = _skip_preamble(path, block)
             if not block:
@@ -249,71 +243,6 @@ def _pieces(path: Path, seen: _Seen) -> Iterator[Piece]:
         yield piece
     if not started:
         raise BiodlError(f"{path}: no FASTA records (the file is empty or has no '>' header)")
-
-
-def _blocks(path: Path) -> Iterator[bytes]:
-    """The file in blocks of about BLOCK_BYTES that each end just before a line starting
-    with '>' (a record longer than that is one block)."""
-    with open(path, "rb") as handle:
-        if handle.peek(2)[:2] == _GZIP_MAGIC:
-            yield from record_blocks(_inflate(path, handle), BLOCK_BYTES)
-        elif path.stat().st_size:
-            with mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as view:
-                yield from _mapped_blocks(view, BLOCK_BYTES)
-
-
-def _mapped_blocks(view: mmap.mmap, size: int) -> Iterator[bytes]:
-    """Blocks sliced straight from the mapped file: one copy, not a read and a join."""
-    start, end = 0, len(view)
-    while start < end:
-        cut = view.rfind(b"\n>", start, start + size) + 1 if start + size < end else end
-        if cut <= start:  # no record starts in the next `size` bytes
-            cut = view.find(b"\n>", start + size - 1) + 1 or end
-        yield view[start:cut]
-        start = cut
-
-
-def _inflate(path: Path, handle: BinaryIO) -> Iterator[bytes]:
-    """The decompressed bytes of a gzip file (of every member: bgzip, `cat a.gz b.gz`), read
-    with zlib directly in chunks of at most GZIP_OUT_BYTES."""
-    inflate, fed = zlib.decompressobj(31), False
-    try:
-        for data in iter(partial(handle.read, GZIP_READ_BYTES), b""):
-            while data:
-                yield inflate.decompress(data, GZIP_OUT_BYTES)
-                data, fed = inflate.unconsumed_tail, True
-                if inflate.eof:
-                    data, inflate, fed = inflate.unused_data, zlib.decompressobj(31), False
-        if fed:
-            while chunk := inflate.decompress(b"", GZIP_OUT_BYTES):  # what zlib still holds
-                yield chunk
-    except zlib.error as error:
-        raise BiodlError(f"{path}: not a valid gzip file ({error}); check the file or "
-                         "compress it again") from None
-    if fed and not inflate.eof:
-        raise BiodlError(f"{path}: the gzip stream ends early (truncated file); copy or "
-                         "download it again")
-
-
-def record_blocks(chunks: Iterable[bytes], size: int = BLOCK_BYTES) -> Iterator[bytes]:
-    """Regroup chunks of a file into blocks that each end just before a line starting with
-    '>', cutting chunks larger than `size` so that blocks stay near `size`."""
-    pending: list = []
-    for data in chunks:
-        for offset in range(0, len(data), size):
-            part = memoryview(data)[offset:offset + size]
-            cut = data.rfind(b"\n>", offset, offset + size)
-            if cut >= offset:
-                pending.append(part[:cut + 1 - offset])  # joined without a copy of its own
-                yield b"".join(pending)
-                pending = [part[cut + 1 - offset:]]
-            elif part[:1] == b">" and pending and pending[-1][-1:] == b"\n":
-                yield b"".join(pending)
-                pending = [part]
-            else:
-                pending.append(part)
-    if pending:
-        yield b"".join(pending)
 
 
 def _skip_preamble(path: Path, block: bytes) -> tuple[bytes, int]:

@@ -1,5 +1,8 @@
-"""One block of whole FASTA records (it starts with '>') to arrays, with numpy and bytes
-operations only: no Python step per record for the bases. No torch.
+"""A FASTA file in blocks of whole records, and one block (it starts with '>') to arrays,
+with numpy and bytes operations only: no Python step per record for the bases. No torch.
+
+Plain files are sliced from a memory map; gzip files are inflated by zlib directly, member
+after member.
 
 For a block of n bytes and r records the work is a handful of passes over the n bytes (find
 the newlines; copy; overwrite header lines with newlines; delete the newlines; check every base
@@ -9,11 +12,17 @@ when a check fails; `fasta.py` then parses that block line by line to name the p
 
 from __future__ import annotations
 
+import mmap
+import zlib
 from dataclasses import dataclass
-from typing import Optional, Sequence
+from functools import partial
+from pathlib import Path
+from typing import BinaryIO, Iterable, Iterator, Optional, Sequence
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
+
+from biodl.errors import BiodlError
 
 # Every IUPAC nucleotide code, both cases; what each one means is decided in encoding.py.
 VALID_BASES = b"ACGTNRYSWKMBDHVUacgtnryswkmbdhvu"
@@ -21,6 +30,9 @@ MAX_ID_WINDOW = 256  # ids are looked for in this many bytes after '>' (longer: 
 SHORT_ID_WINDOW = 16
 MAX_ROW_GROUPS = 8  # `_bases` copies rows when records have at most this many lengths
 MASK_BELOW = 400  # bytes per record under which `_bases` masks rather than joins
+GZIP_READ_BYTES = 1 << 18  # compressed bytes handed to zlib at a time
+GZIP_OUT_BYTES = 16 << 20  # most bytes one zlib call may return (bounds memory)
+_GZIP_MAGIC = b"\x1f\x8b"
 _RARE_SPACES = (b"\t", b"\r", b"\x0b", b"\x0c", b"\n ")  # ids need bytes.split after these
 _NEWLINES = np.full(MAX_ID_WINDOW, 10, dtype=np.uint8)
 
@@ -41,6 +53,71 @@ class Piece:
         lengths = np.fromiter(map(len, (r[1] for r in records)), np.int64, len(records))
         return cls([r[0] for r in records], b"".join(r[1] for r in records), lengths,
                    np.fromiter((r[2] for r in records), np.int64, len(records)), newlines)
+
+
+def file_blocks(path: Path, size: int) -> Iterator[bytes]:
+    """The file (plain or gzip) in blocks of about `size` bytes that each end just before a line starting
+    with '>' (a record longer than that is one block)."""
+    with open(path, "rb") as handle:
+        if handle.peek(2)[:2] == _GZIP_MAGIC:
+            yield from record_blocks(_inflate(path, handle), size)
+        elif path.stat().st_size:
+            with mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as view:
+                yield from _mapped_blocks(view, size)
+
+
+def _mapped_blocks(view: mmap.mmap, size: int) -> Iterator[bytes]:
+    """Blocks sliced straight from the mapped file: one copy, not a read and a join."""
+    start, end = 0, len(view)
+    while start < end:
+        cut = view.rfind(b"\n>", start, start + size) + 1 if start + size < end else end
+        if cut <= start:  # no record starts in the next `size` bytes
+            cut = view.find(b"\n>", start + size - 1) + 1 or end
+        yield view[start:cut]
+        start = cut
+
+
+def _inflate(path: Path, handle: BinaryIO) -> Iterator[bytes]:
+    """The decompressed bytes of a gzip file (of every member: bgzip, `cat a.gz b.gz`), read
+    with zlib directly in chunks of at most GZIP_OUT_BYTES."""
+    inflate, fed = zlib.decompressobj(31), False
+    try:
+        for data in iter(partial(handle.read, GZIP_READ_BYTES), b""):
+            while data:
+                yield inflate.decompress(data, GZIP_OUT_BYTES)
+                data, fed = inflate.unconsumed_tail, True
+                if inflate.eof:
+                    data, inflate, fed = inflate.unused_data, zlib.decompressobj(31), False
+        if fed:
+            while chunk := inflate.decompress(b"", GZIP_OUT_BYTES):  # what zlib still holds
+                yield chunk
+    except zlib.error as error:
+        raise BiodlError(f"{path}: not a valid gzip file ({error}); check the file or "
+                         "compress it again") from None
+    if fed and not inflate.eof:
+        raise BiodlError(f"{path}: the gzip stream ends early (truncated file); copy or "
+                         "download it again")
+
+
+def record_blocks(chunks: Iterable[bytes], size: int) -> Iterator[bytes]:
+    """Regroup chunks of a file into blocks that each end just before a line starting with
+    '>', cutting chunks larger than `size` so that blocks stay near `size`."""
+    pending: list = []
+    for data in chunks:
+        for offset in range(0, len(data), size):
+            part = memoryview(data)[offset:offset + size]
+            cut = data.rfind(b"\n>", offset, offset + size)
+            if cut >= offset:
+                pending.append(part[:cut + 1 - offset])  # joined without a copy of its own
+                yield b"".join(pending)
+                pending = [part[cut + 1 - offset:]]
+            elif part[:1] == b">" and pending and pending[-1][-1:] == b"\n":
+                yield b"".join(pending)
+                pending = [part]
+            else:
+                pending.append(part)
+    if pending:
+        yield b"".join(pending)
 
 
 def pack_block(block: bytes, line: int) -> Optional[Piece]:
