@@ -20,7 +20,6 @@ from pathlib import Path
 from typing import BinaryIO, Iterable, Iterator, Optional, Sequence
 
 import numpy as np
-from numpy.lib.stride_tricks import sliding_window_view
 
 from biodl.errors import BiodlError
 
@@ -42,7 +41,7 @@ class Piece:
     """The records of one block: ids, their bases end to end, lengths and header lines."""
 
     ids: list[str]
-    bases: bytes | bytearray
+    bases: bytes
     lengths: np.ndarray  # int64
     lines: np.ndarray  # int64, 1-based
     newlines: int  # how many lines the block holds (its '\n' count)
@@ -146,7 +145,7 @@ def pack_block(block: bytes, line: int) -> Optional[Piece]:
     return Piece(ids, bases, lengths, header_lines + line, len(newlines))
 
 
-def _bases(stripped: bytes, first: np.ndarray, last: np.ndarray) -> bytes | bytearray:
+def _bases(stripped: bytes, first: np.ndarray, last: np.ndarray) -> bytes:
     """stripped[first[0]:last[0]] + stripped[first[1]:last[1]] + ...: the bases without the
     headers, by the cheapest of three routes: rows of equal length copied by numpy (a few
     distinct lengths), a join of slices (long records: the cost is per record, the loop in
@@ -167,20 +166,24 @@ def _bases(stripped: bytes, first: np.ndarray, last: np.ndarray) -> bytes | byte
     return np.frombuffer(stripped, dtype=np.uint8)[np.repeat(keep, runs)].tobytes()
 
 
-def _rows(stripped: bytes, first: np.ndarray, lengths: np.ndarray,
-          sizes: np.ndarray) -> bytes | bytearray:
-    """The records as rows of a sliding window, one numpy copy per distinct length (into
-    places that never overlap: each row is one record's)."""
+def _rows(stripped: bytes, first: np.ndarray, lengths: np.ndarray, sizes: np.ndarray) -> bytes:
+    """For each record length, one numpy copy of all the records of that length (into places
+    that never overlap: each is one record's)."""
     source = np.frombuffer(stripped, dtype=np.uint8)
     if len(sizes) == 1:
-        return sliding_window_view(source, int(sizes[0]))[first].tobytes()
+        return _items(source, int(sizes[0]))[first].tobytes()
     bases = np.empty(int(lengths.sum()), dtype=np.uint8)
     at = np.cumsum(lengths) - lengths
     for size in sizes.tolist():
         group = lengths == size
-        rows = sliding_window_view(bases, size, writeable=True)
-        rows[at[group]] = sliding_window_view(source, size)[first[group]]
+        _items(bases, size)[at[group]] = _items(source, size)[first[group]]
     return bases.tobytes()
+
+
+def _items(codes: np.ndarray, width: int) -> np.ndarray:
+    """The `width` bytes at each offset as one item (a view): indexing it copies whole rows at
+    memcpy speed, two to three times faster than rows of a 2-D sliding window."""
+    return np.ndarray((len(codes) - width + 1,), dtype=f"V{width}", buffer=codes, strides=(1,))
 
 
 def _window_ids(codes: np.ndarray, heads: np.ndarray, head_ends: np.ndarray) -> list[str]:
@@ -194,7 +197,7 @@ def _window_ids(codes: np.ndarray, heads: np.ndarray, head_ends: np.ndarray) -> 
             return ids
     if heads[-1] + 1 + width > len(codes):
         codes = np.concatenate((codes, _NEWLINES[:width]))
-    rows = sliding_window_view(codes, width)[heads + 1]  # (headers, width)
+    rows = _items(codes, width)[heads + 1].view(np.uint8).reshape(len(heads), width)
     sizes = (rows <= 32).argmax(axis=1)  # up to the first space or control character
     ends = rows[np.arange(len(rows)), sizes]
     if not sizes.all() or not ((ends == 32) | ((ends >= 9) & (ends <= 13))).all():
