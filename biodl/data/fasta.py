@@ -4,9 +4,9 @@
 one uint8 array, where each record starts, its length and its header's line); `read_fasta`
 yields one `Record` at a time and is a view over the same block reader.
 
-The file is read in blocks of whole records (about 1 MB, so every pass over a block stays in
-cache). Each block is parsed with numpy and bytes operations, never a Python step per record
-for the bases (`fasta_blocks.pack_block`). Only a block that fails a check is walked line by
+The file is read in blocks of whole records (about 4 MB). Each block is parsed with numpy and
+bytes operations, never a Python step per record for the bases (`fasta_blocks.pack_block`);
+the ids are the one Python object per record. Only a block that fails a check is walked line by
 line (`_parse_slowly`), to tolerate spaces at line ends as before and to report the exact line
 and column.
 """
@@ -107,7 +107,7 @@ def read_fasta(path: Path, unique_ids: bool = True) -> Iterator[Record]:
 
     Raises BiodlError for an empty file, text that is not FASTA, a header without a sequence,
     a character that is not an IUPAC nucleotide code, and (with `unique_ids`) an id seen
-    twice. Records are checked a block (about 1 MB) at a time, so an error stops the reading
+    twice. Records are checked a block (about 4 MB) at a time, so an error stops the reading
     before any record of its block is yielded.
     """
     pieces = _pieces(Path(path), _Seen(unique_ids, each_block=True))

@@ -125,9 +125,11 @@ def pack_block(block: bytes, line: int) -> Optional[Piece]:
     codes = np.frombuffer(block, dtype=np.uint8)
     newlines = np.flatnonzero(codes == 10)
     ends = newlines if block.endswith(b"\n") else np.append(newlines, len(block))
-    starts = np.concatenate(([0], ends[:-1] + 1))
-    header_lines = np.flatnonzero(codes[starts] == ord(">"))
-    heads, head_ends = starts[header_lines], ends[header_lines]  # '>' and the '\n' after
+    after = newlines[:len(ends) - 1] + 1  # where lines 1, 2, ... start (line 0 is a header)
+    headers = np.flatnonzero(codes[after] == ord(">"))
+    header_lines = np.concatenate(([0], headers + 1))
+    heads = np.concatenate(([0], after[headers]))  # each '>'
+    head_ends = ends[header_lines]  # the '\n' after it
     stripped = block.replace(b"\n", b"")
     # a byte's place in `stripped` is its place in `block` less the newlines before it, and
     # the header on line k (0-based) has k newlines before it
