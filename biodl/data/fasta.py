@@ -73,8 +73,7 @@ def _slices(data: bytes, starts: np.ndarray, ends: np.ndarray) -> list[bytes]:
 
 
 def _piece_records(piece: Piece) -> list[Record]:
-    ends = np.cumsum(piece.lengths)
-    return _records(piece.ids, _slices(bytes(piece.bases), ends - piece.lengths, ends),
+    return _records(piece.ids, _slices(piece.data, piece.starts, piece.starts + piece.lengths),
                     piece.lines)
 
 
@@ -123,7 +122,7 @@ def read_fasta_packed(path: Path, unique_ids: bool = True) -> Packed:
     lengths, lines = [], []
     try:
         for piece in _pieces(path, seen):
-            seq.add(piece.bases)
+            seq.add(piece)
             ids.extend(piece.ids)
             lengths.append(piece.lengths)
             lines.append(piece.lines)
@@ -144,13 +143,20 @@ class _Bases:
         self.data = np.empty(max(capacity, 1 << 16), dtype=np.uint8)
         self.size = 0
 
-    def add(self, bases: bytes) -> None:
-        end = self.size + len(bases)
+    def add(self, piece: Piece) -> None:
+        end = self.size + int(piece.lengths.sum())
         if end > len(self.data):
             grown = np.empty(max(2 * len(self.data), end), dtype=np.uint8)
             grown[:self.size] = self.data[:self.size]
             self.data = grown
-        self.data[self.size:end] = np.frombuffer(bases, dtype=np.uint8)
+        data = np.frombuffer(piece.data, dtype=np.uint8)
+        if piece.end_to_end():
+            self.data[self.size:end] = data
+        else:  # long records, headers between: a copy per record
+            at = self.size
+            for start, length in zip(piece.starts.tolist(), piece.lengths.tolist()):
+                self.data[at:at + length] = data[start:start + length]
+                at += length
         self.size = end
 
     def array(self) -> np.ndarray:

@@ -100,15 +100,21 @@ def test_packed_gzip_crlf_blank_lines_and_lowercase(write, monkeypatch, block):
         assert packed.records() == list(read_fasta(path))
 
 
-@pytest.mark.parametrize("groups, mask_below", [(8, 400), (1, 400), (0, 400), (0, 0)])
-def test_every_route_to_the_bases_gives_the_same_arrays(write, monkeypatch, groups, mask_below):
-    """Rows of one length, rows per length, a numpy mask, a join of slices."""
+@pytest.mark.parametrize("groups, mask_below, in_place", [
+    (8, 400, 4096), (1, 400, 4096), (0, 400, 4096), (0, 0, 4096), (8, 400, 0)])
+def test_every_route_to_the_bases_gives_the_same_arrays(write, monkeypatch, groups, mask_below,
+                                                        in_place):
+    """Rows of one length, rows per length, a numpy mask, a join of slices, left in place."""
     import biodl.data.fasta_blocks as blocks
     monkeypatch.setattr(blocks, "MAX_ROW_GROUPS", groups)
     monkeypatch.setattr(blocks, "MASK_BELOW", mask_below)
+    monkeypatch.setattr(blocks, "IN_PLACE_ABOVE", in_place)
     path = write("x.fa", ">a\nACG\nT\n>b x\nGG\n>c\nACGT\n>d\nA\n")
     assert _arrays(read_fasta_packed(path)) == (
         ["a", "b", "c", "d"], b"ACGTGGACGTA", [0, 4, 6, 10], [4, 2, 4, 1], [1, 4, 6, 8])
+    assert [r.seq for r in read_fasta(path)] == [b"ACGT", b"GG", b"ACGT", b"A"]
+    with pytest.raises(BiodlError, match="line 7 column 3: character 'J'"):
+        read_fasta_packed(write("y.fa", ">a\nACG\n>b x\nGG\n>c\nAC\nACJ\n"))
 
 
 @pytest.mark.parametrize("header, rid", [
