@@ -1,30 +1,45 @@
-"""FASTA parsing speed: biodl.read_fasta (validating) against Biopython, side by side.
+"""FASTA parsing speed: biodl's readers against Biopython and pyfastx, side by side.
 
-Two generated files in a temporary folder (deleted afterwards, never committed):
+Generated files in a temporary folder (deleted afterwards, never committed):
   long:  200 Mbp in 10 kbp records, 60-character lines (genome-like);
   short: 1,000,000 records of 200 bp, 60-character lines (reads/peaks-like);
-plus `long.gz` (gzip level 1) for the compressed path. `--scale` shrinks both (default 0.1
-so a run takes seconds; the numbers in RESULTS_data.md use --scale 1).
+each plain and gzip (level 1). `--scale` shrinks them (default 0.1 so a run takes about a
+minute; the numbers in RESULTS_data.md use --scale 1).
 
-    python benchmarks/fasta_parse.py --scale 1 --repeat 3
+    python benchmarks/fasta_parse.py --scale 1 --repeat 5
 
-Each parser runs once per repeat, interleaved, and the best time is reported, so the ratios
-are measured under the same machine load.
+Parsers: Bio SimpleFastaParser (the reference), biodl read_fasta (a Record per entry),
+biodl read_fasta_packed (arrays), pyfastx.Fastx (C; `pip install biodl[bench]`, skipped with a
+note when missing), and for gzip files zlib alone (decompression only, what any reader pays).
+Each round runs every parser once, in an order rotated from round to round; the table gives
+the median seconds and, for the ratio to SimpleFastaParser, the median of the per-round
+ratios, so a load spike on a shared machine hits both sides of a pair.
 """
 
 from __future__ import annotations
 
 import argparse
 import gzip
+import os
+import statistics
 import tempfile
 import time
+import zlib
+from functools import partial
 from pathlib import Path
+from typing import Callable, Optional
 
 import numpy as np
-from Bio import SeqIO
 from Bio.SeqIO.FastaIO import SimpleFastaParser
 
-from biodl.data.fasta import read_fasta
+from biodl.data.fasta import read_fasta, read_fasta_packed
+
+try:
+    import pyfastx
+except ImportError:  # optional: pip install biodl[bench]
+    pyfastx = None
+
+REFERENCE = "Bio SimpleFastaParser"
 
 
 def write_fasta(path: Path, records: int, length: int, width: int = 60, seed: int = 0) -> Path:
@@ -45,67 +60,97 @@ def _record(index: int, seq: bytes, width: int) -> bytes:
     return b">seq%d some description\n" % index + b"\n".join(lines) + b"\n"
 
 
-def biodl_parse(path: Path) -> int:
-    return sum(len(r.seq) for r in read_fasta(path))
-
-
 def simple_parse(path: Path) -> int:
     opener = gzip.open if path.suffix == ".gz" else open
     with opener(path, "rt") as handle:
         return sum(len(seq) for _, seq in SimpleFastaParser(handle))
 
 
-def seqio_parse(path: Path) -> int:
-    opener = gzip.open if path.suffix == ".gz" else open
-    with opener(path, "rt") as handle:
-        return sum(len(r.seq) for r in SeqIO.parse(handle, "fasta"))
+def biodl_parse(path: Path) -> int:
+    return sum(len(r.seq) for r in read_fasta(path))
 
 
-PARSERS = {"biodl read_fasta": biodl_parse, "Bio SimpleFastaParser": simple_parse,
-           "Bio SeqIO.parse": seqio_parse}
+def packed_parse(path: Path) -> int:
+    return int(read_fasta_packed(path).lengths.sum())
 
 
-def best_times(path: Path, repeat: int) -> dict[str, float]:
-    """Best wall time of each parser, runs interleaved; all must agree on the base count."""
-    best = {name: float("inf") for name in PARSERS}
+def pyfastx_parse(path: Path) -> int:
+    return sum(len(seq) for _, seq in pyfastx.Fastx(str(path), uppercase=False))
+
+
+def zlib_alone(path: Path) -> Optional[int]:
+    """Decompress only, in the reader's chunk size; no count (it would include headers)."""
+    inflate = zlib.decompressobj(31)
+    with open(path, "rb") as handle:
+        for data in iter(partial(handle.read, 1 << 18), b""):
+            inflate.decompress(data)
+    return None
+
+
+def parsers(path: Path) -> dict[str, Callable[[Path], Optional[int]]]:
+    chosen = {REFERENCE: simple_parse, "biodl read_fasta": biodl_parse,
+              "biodl read_fasta_packed": packed_parse}
+    if pyfastx is not None:
+        chosen["pyfastx.Fastx (C)"] = pyfastx_parse
+    if path.suffix == ".gz":
+        chosen["zlib alone (decompression)"] = zlib_alone
+    return chosen
+
+
+def timed_rounds(path: Path, repeat: int) -> dict[str, list[float]]:
+    """Seconds of each parser in each round, the order rotated per round; every parser that
+    counts must agree on the number of bases."""
+    chosen = parsers(path)
+    names = list(chosen)
+    times: dict[str, list[float]] = {name: [] for name in names}
     counts = set()
-    for _ in range(repeat):
-        for name, parse in PARSERS.items():
+    for round_ in range(repeat):
+        for name in names[round_ % len(names):] + names[:round_ % len(names)]:
             start = time.perf_counter()
-            counts.add(parse(path))
-            best[name] = min(best[name], time.perf_counter() - start)
+            count = chosen[name](path)
+            times[name].append(time.perf_counter() - start)
+            if count is not None:
+                counts.add(count)
     assert len(counts) == 1, f"parsers disagree on the number of bases: {counts}"
-    return best
+    return times
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--scale", type=float, default=0.1, help="1 = 200 Mbp and 1M records")
-    parser.add_argument("--repeat", type=int, default=3)
-    args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as folder:
-        files = make_files(Path(folder), args.scale)
-        print("| file | MB | parser | seconds | MB/s | x SimpleFastaParser |")
-        print("|---|---|---|---|---|---|")
-        for label, path in files.items():
-            report(label, path, best_times(path, args.repeat))
+def report(label: str, path: Path, times: dict[str, list[float]]) -> None:
+    megabytes = path.stat().st_size / 1e6
+    reference = times[REFERENCE]
+    for name, seconds in times.items():
+        median = statistics.median(seconds)
+        ratio = statistics.median(r / s for r, s in zip(reference, seconds))
+        print(f"| {label} | {megabytes:.0f} | {name} | {median:.3f} | {megabytes / median:.0f} | "
+              f"{ratio:.2f} |", flush=True)
 
 
 def make_files(folder: Path, scale: float) -> dict[str, Path]:
     long = write_fasta(folder / "long.fa", int(20_000 * scale), 10_000)
     short = write_fasta(folder / "short.fa", int(1_000_000 * scale), 200, seed=1)
-    packed = folder / "long.fa.gz"
-    packed.write_bytes(gzip.compress(long.read_bytes(), compresslevel=1))
-    return {"long (10 kbp records)": long, "short (200 bp records)": short,
-            "long, gzip -1": packed}
+    files = {"long (10 kbp records)": long, "short (200 bp records)": short}
+    for label, path in list(files.items()):
+        packed = path.with_suffix(".fa.gz")
+        packed.write_bytes(gzip.compress(path.read_bytes(), compresslevel=1))
+        files[label.replace(")", ", gzip -1)")] = packed
+    return files
 
 
-def report(label: str, path: Path, best: dict[str, float]) -> None:
-    megabytes = path.stat().st_size / 1e6
-    reference = best["Bio SimpleFastaParser"]
-    for name, seconds in best.items():
-        print(f"| {label} | {megabytes:.0f} | {name} | {seconds:.3f} | "
-              f"{megabytes / seconds:.0f} | {reference / seconds:.2f} |")
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scale", type=float, default=0.1, help="1 = 200 Mbp and 1M records")
+    parser.add_argument("--repeat", type=int, default=5, help="rounds per file")
+    args = parser.parse_args()
+    if pyfastx is None:
+        print("note: pyfastx is not installed (pip install biodl[bench]); its rows are skipped")
+    with tempfile.TemporaryDirectory() as folder:
+        files = make_files(Path(folder), args.scale)
+        print(f"load average before: {os.getloadavg()[0]:.1f}\n")
+        print("| file | MB | parser | median s | MB/s | x SimpleFastaParser (median of rounds) |")
+        print("|---|---|---|---|---|---|")
+        for label, path in files.items():
+            report(label, path, timed_rounds(path, args.repeat))
+        print(f"\nload average after: {os.getloadavg()[0]:.1f}")
 
 
 if __name__ == "__main__":

@@ -1,28 +1,34 @@
 """Reading FASTA, plain or gzip, with errors that name the file, the line and the fix. No torch.
 
-The reader works on big blocks of whole records rather than line by line: a block is split at
-each '\\n>', a record's newlines are deleted and its characters checked with two
-`bytes.translate` calls (C speed). Only a record that fails the check is walked line by line,
-to tolerate spaces at line ends as before and to report the exact line and column.
+`read_fasta_packed` returns a whole file as arrays (`Packed`: the ids, all bases end to end in
+one uint8 array, where each record starts, its length and its header's line); `read_fasta`
+yields one `Record` at a time and is a view over the same block reader.
+
+The file is read in blocks of whole records (about 4 MB). Each block is parsed with numpy and
+bytes operations, never a Python step per record for the bases (`fasta_blocks.pack_block`);
+the ids are the one Python object per record. Only a block that fails a check is walked line by
+line (`_parse_slowly`), to tolerate spaces at line ends as before and to report the exact line
+and column.
 """
 
 from __future__ import annotations
 
 import gzip
 import io
+from dataclasses import dataclass
 from itertools import chain, repeat
 from pathlib import Path
 from typing import BinaryIO, Iterator, NamedTuple
 
 import numpy as np
 
+from biodl.data.fasta_blocks import _GZIP_MAGIC, VALID_BASES, Piece, file_blocks, pack_block
 from biodl.errors import BiodlError
 
-# Every IUPAC nucleotide code, both cases; what each one means is decided in encoding.py.
-VALID_BASES = b"ACGTNRYSWKMBDHVUacgtnryswkmbdhvu"
-BLOCK_BYTES = 8 << 20  # read size: large enough that per-read overhead vanishes
-_GZIP_MAGIC = b"\x1f\x8b"
-_RARE_SPACES = (b"\t", b"\r", b"\x0b", b"\x0c", b"\n ")  # ids need bytes.split after these
+__all__ = ["VALID_BASES", "Packed", "Record", "is_gzip", "open_bytes", "read_fasta",
+           "read_fasta_packed"]
+
+BLOCK_BYTES = 4 << 20  # parse size: larger costs more page faults, smaller more calls
 
 
 class Record(NamedTuple):
@@ -34,8 +40,45 @@ class Record(NamedTuple):
     line: int  # 1-based line of the header
 
 
-def _records(ids: list[str], seqs: list[bytes], lines: list[int]) -> list[Record]:
-    return list(map(tuple.__new__, repeat(Record), zip(ids, seqs, lines)))
+@dataclass(frozen=True)
+class Packed:
+    """The records of a file as arrays, no Python object per record but its id.
+
+    Record i is `ids[i]`, its header is on line `lines[i]`, and its bases (ASCII as in the
+    file, case kept, no newlines) are `seq[starts[i]:starts[i] + lengths[i]]`; records lie end
+    to end in file order, so `seq` holds all the bases of the file and nothing else.
+    """
+
+    ids: list[str]
+    seq: np.ndarray  # (total bases,) uint8
+    starts: np.ndarray  # (records,) int64
+    lengths: np.ndarray  # (records,) int64
+    lines: np.ndarray  # (records,) int64, 1-based
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def record(self, index: int) -> Record:
+        start = int(self.starts[index])
+        return Record(self.ids[index], self.seq[start:start + int(self.lengths[index])].tobytes(),
+                      int(self.lines[index]))
+
+    def records(self) -> list[Record]:
+        ends = self.starts + self.lengths
+        return _records(self.ids, _slices(self.seq.tobytes(), self.starts, ends), self.lines)
+
+
+def _slices(data: bytes, starts: np.ndarray, ends: np.ndarray) -> list[bytes]:
+    return list(map(data.__getitem__, map(slice, starts.tolist(), ends.tolist())))
+
+
+def _piece_records(piece: Piece) -> list[Record]:
+    return _records(piece.ids, _slices(piece.data, piece.starts, piece.starts + piece.lengths),
+                    piece.lines)
+
+
+def _records(ids: list[str], seqs: list[bytes], lines: np.ndarray) -> list[Record]:
+    return list(map(tuple.__new__, repeat(Record), zip(ids, seqs, lines.tolist())))
 
 
 def is_gzip(path: Path) -> bool:
@@ -45,14 +88,17 @@ def is_gzip(path: Path) -> bool:
 
 def open_bytes(path: Path) -> BinaryIO:
     """Open a file for binary reading, decompressing gzip whatever its name."""
-    path = Path(path)
-    if not path.is_file():
-        hint = "it is a folder" if path.is_dir() else "check the path"
-        raise BiodlError(f"{path}: file not found ({hint})")
-    handle = open(path, "rb")
+    handle = open(_existing(Path(path)), "rb")
     if handle.peek(2)[:2] == _GZIP_MAGIC:
         return gzip.open(io.BufferedReader(handle), "rb")  # type: ignore[return-value]
     return handle
+
+
+def _existing(path: Path) -> Path:
+    if not path.is_file():
+        hint = "it is a folder" if path.is_dir() else "check the path"
+        raise BiodlError(f"{path}: file not found ({hint})")
+    return path
 
 
 def read_fasta(path: Path, unique_ids: bool = True) -> Iterator[Record]:
@@ -60,57 +106,149 @@ def read_fasta(path: Path, unique_ids: bool = True) -> Iterator[Record]:
 
     Raises BiodlError for an empty file, text that is not FASTA, a header without a sequence,
     a character that is not an IUPAC nucleotide code, and (with `unique_ids`) an id seen
-    twice. Records are
-    checked a block (about 8 MB) at a time, so an error stops the reading before any record
-    of its block is yielded.
+    twice. Records are checked a block (about 4 MB) at a time, so an error stops the reading
+    before any record of its block is yielded.
     """
-    return chain.from_iterable(_record_lists(Path(path), unique_ids))
+    pieces = _pieces(Path(path), _Seen(unique_ids, each_block=True))
+    return chain.from_iterable(map(_piece_records, pieces))
 
 
-class _Seen(dict):
-    """The ids read so far (id -> first line); with `unique` False, repeats are accepted."""
+def read_fasta_packed(path: Path, unique_ids: bool = True) -> Packed:
+    """The whole file as a `Packed`, with the same checks and errors as `read_fasta`."""
+    path = _existing(Path(path))
+    size = path.stat().st_size
+    seq, seen = _Bases(4 * size if is_gzip(path) else size), _Seen(unique_ids, each_block=False)
+    ids: list[str] = []
+    lengths, lines = [], []
+    try:
+        for piece in _pieces(path, seen):
+            seq.add(piece)
+            ids.extend(piece.ids)
+            lengths.append(piece.lengths)
+            lines.append(piece.lines)
+    except BiodlError:
+        seen.check(path)  # an id seen twice, if any, came before this error
+        raise
+    seen.check(path)
+    lengths = np.concatenate(lengths)
+    starts = np.zeros(len(lengths), dtype=np.int64)
+    np.cumsum(lengths[:-1], out=starts[1:])
+    return Packed(ids, seq.array(), starts, lengths, np.concatenate(lines))
+
+
+class _Bases:
+    """A growing uint8 array (numpy memory: filled a block at a time, it pages in fast)."""
+
+    def __init__(self, capacity: int):
+        self.data = np.empty(max(capacity, 1 << 16), dtype=np.uint8)
+        self.size = 0
+
+    def add(self, piece: Piece) -> None:
+        end = self.size + int(piece.lengths.sum())
+        if end > len(self.data):
+            grown = np.empty(max(2 * len(self.data), end), dtype=np.uint8)
+            grown[:self.size] = self.data[:self.size]
+            self.data = grown
+        data = np.frombuffer(piece.data, dtype=np.uint8)
+        if piece.end_to_end():
+            self.data[self.size:end] = data
+        else:  # long records, headers between: a copy per record
+            at = self.size
+            for start, length in zip(piece.starts.tolist(), piece.lengths.tolist()):
+                self.data[at:at + length] = data[start:start + length]
+                at += length
+        self.size = end
+
+    def array(self) -> np.ndarray:
+        return self.data[:self.size]
+
+
+class _Seen:
+    """The ids of the blocks read so far, to find one seen twice. With `each_block` (for
+    `read_fasta`, which yields as it goes) a set checks each block as it comes; without,
+    `check` sorts the ids' hashes once at the end, a third of the cost of the set."""
+
+    def __init__(self, unique: bool, each_block: bool):
+        self.unique, self.each_block = unique, each_block
+        self.ids: set[str] = set()
+        self.pieces: list[Piece] = []
+        self.hashes: list[np.ndarray] = []
+        self.first: _FirstLines | None = None
+
+    def add(self, piece: Piece) -> bool:
+        """Take a block's ids; False (an error to report) if one was already seen."""
+        if not self.unique:
+            return True
+        if self.each_block:
+            before = len(self.ids)
+            self.ids.update(piece.ids)
+            if len(self.ids) != before + len(piece.ids):
+                return False
+        else:
+            self.hashes.append(np.fromiter(map(hash, piece.ids), np.int64, len(piece.ids)))
+        self.pieces.append(piece)
+        if self.first is not None:
+            self.first.add(piece)
+        return True
+
+    def first_lines(self) -> _FirstLines:
+        """id -> line of its first header, over the blocks taken so far."""
+        if self.first is None:
+            self.first = _FirstLines(self.unique)
+            for piece in self.pieces:
+                self.first.add(piece)
+        return self.first
+
+    def check(self, path: Path) -> None:
+        """Raise the error of the first record (in file order) whose id came before."""
+        if not self.hashes:
+            return
+        hashes = np.concatenate(self.hashes)
+        ordered = np.sort(hashes)
+        same = ordered[1:] == ordered[:-1]
+        if not same.any():
+            return
+        ids = list(chain.from_iterable(piece.ids for piece in self.pieces))
+        lines = np.concatenate([piece.lines for piece in self.pieces]).tolist()
+        first: dict[str, int] = {}
+        for index in np.flatnonzero(np.isin(hashes, ordered[1:][same])).tolist():
+            if ids[index] in first:
+                raise _duplicate(path, ids[index], lines[index], first[ids[index]])
+            first[ids[index]] = lines[index]
+
+
+class _FirstLines(dict):
+    """id -> line of its first header, for the slow path's duplicate check."""
 
     def __init__(self, unique: bool):
         super().__init__()
         self.unique = unique
 
-    def clashes(self, block_ids: dict[str, int], count: int) -> bool:
-        if not self.unique:
-            return False
-        return len(block_ids) != count or not self.keys().isdisjoint(block_ids)
+    def add(self, piece: Piece) -> None:
+        for rid, line in zip(piece.ids, piece.lines.tolist()):
+            self.setdefault(rid, line)
 
 
-def _record_lists(path: Path, unique: bool) -> Iterator[list[Record]]:
-    seen = _Seen(unique)
-    line = 1
-    with open_bytes(path) as handle:
-        for block in read_blocks(handle, BLOCK_BYTES):
-            if not seen and not block.startswith(b">"):
-                block, line = _skip_preamble(path, block)
-                if not block:
-                    continue
-            records, line = _parse_block(path, block, line, seen)
-            yield records
-    if not seen:
+def _pieces(path: Path, seen: _Seen) -> Iterator[Piece]:
+    line, started = 1, False
+    for block in file_blocks(_existing(path), BLOCK_BYTES):
+        if not started and not block.startswith(b">"):
+            block, line = _skip_preamble(path, block)
+            if not block:
+                continue
+        started = True
+        if b"\r" in block:
+            block = block.replace(b"\r\n", b"\n")  # a lone '\r' is then a bad character
+        piece = pack_block(block, line)
+        if piece is None or not seen.add(piece):
+            before = seen.first_lines() if seen.unique else _FirstLines(False)
+            records = list(_parse_slowly(path, block, line, before))
+            piece = Piece.of_records(records, block.count(b"\n"))
+            seen.add(piece)
+        line += piece.newlines
+        yield piece
+    if not started:
         raise BiodlError(f"{path}: no FASTA records (the file is empty or has no '>' header)")
-
-
-def read_blocks(handle: BinaryIO, size: int = BLOCK_BYTES) -> Iterator[bytes]:
-    """Yield the file in blocks that each end just before a line starting with '>'."""
-    pending: list = []
-    while data := handle.read(size):
-        cut = data.rfind(b"\n>")
-        if cut >= 0:
-            pending.append(memoryview(data)[:cut + 1])  # joined without a copy of its own
-            yield b"".join(pending)
-            pending = [data[cut + 1:]]
-        elif data[:1] == b">" and pending and pending[-1][-1:] == b"\n":
-            yield b"".join(pending)
-            pending = [data]
-        else:
-            pending.append(data)
-    if pending:
-        yield b"".join(pending)
 
 
 def _skip_preamble(path: Path, block: bytes) -> tuple[bytes, int]:
@@ -124,72 +262,7 @@ def _skip_preamble(path: Path, block: bytes) -> tuple[bytes, int]:
     return block[start:], block.count(b"\n", 0, start) + 1
 
 
-def _parse_block(path: Path, block: bytes, line: int, seen: _Seen) -> tuple[list[Record], int]:
-    """The records of one block (it starts with '>') and the line number after it.
-
-    Newlines go in one `translate` of the whole block; numpy finds the header lines, and the
-    checks run once per block in C. If any check fails, the block is parsed again record by
-    record to name the first problem exactly.
-    """
-    if b"\r" in block:
-        block = block.replace(b"\r\n", b"\n")  # a lone '\r' is then a bad character
-    layout = _Layout(block)
-    stripped = block.translate(None, b"\n")
-    headers = [stripped[a:b] for a, b in zip(layout.header_starts, layout.seq_starts)]
-    seqs = [stripped[a:b] for a, b in zip(layout.seq_starts, layout.seq_ends)]
-    ids = _ids(headers)
-    lines = [line + number for number in layout.header_lines]
-    if not _block_is_clean(ids, seqs, lines, seen, stripped, headers):
-        return list(_parse_slowly(path, block, line, seen)), line + layout.lines
-    return _records(ids, seqs, lines), line + layout.lines
-
-
-class _Layout:
-    """Where the headers and sequences of a block lie once its newlines are deleted."""
-
-    def __init__(self, block: bytes):
-        codes = np.frombuffer(block, dtype=np.uint8)
-        ends = np.flatnonzero(codes == 10)  # the newline ending each line
-        self.lines = len(ends)
-        if not block.endswith(b"\n"):
-            ends = np.append(ends, len(block))  # the last line has no newline
-        starts = np.concatenate(([0], ends[:-1] + 1))
-        header_lines = np.flatnonzero(codes[starts] == ord(">"))
-        # position once newlines are deleted = position - newlines before it (k on line k)
-        self.header_starts = (starts[header_lines] - header_lines + 1).tolist()  # after '>'
-        self.seq_starts = (ends[header_lines] - header_lines).tolist()
-        self.seq_ends = [start - 1 for start in self.header_starts[1:]]  # before the next '>'
-        self.seq_ends.append(len(block) - self.lines)
-        self.header_lines = header_lines.tolist()
-
-
-def _ids(headers: list[bytes]) -> list[str]:
-    """The id (first word) of each header, as `bytes.split` finds it, a block at a time."""
-    text = b"\n".join(headers)
-    if any(space in text for space in _RARE_SPACES) or text.startswith(b" "):
-        return [(h.split(None, 1) or [b""])[0].decode("ascii", errors="replace") for h in headers]
-    return [h.partition(" ")[0] for h in text.decode("ascii", errors="replace").split("\n")]
-
-
-def _block_is_clean(ids: list[str], seqs: list[bytes], lines: list[int], seen: _Seen,
-                    stripped: bytes, headers: list[bytes]) -> bool:
-    """All ids present and new, all sequences present and made of IUPAC codes; if so, the ids
-    join `seen`.
-
-    The characters are checked in one pass: what `translate` leaves of the whole block must
-    be exactly what it leaves of its headers and their '>'.
-    """
-    block_ids = dict(zip(ids, lines))
-    if not (all(ids) and all(seqs)) or seen.clashes(block_ids, len(ids)):
-        return False
-    left = b">".join(headers).translate(None, VALID_BASES)
-    if stripped.translate(None, VALID_BASES) != b">" + left:
-        return False
-    seen.update(block_ids)
-    return True
-
-
-def _parse_slowly(path: Path, block: bytes, line: int, seen: _Seen) -> Iterator[Record]:
+def _parse_slowly(path: Path, block: bytes, line: int, seen: _FirstLines) -> Iterator[Record]:
     for index, part in enumerate(block.split(b"\n>")):
         header, _, body = part.partition(b"\n")
         yield _finish(path, header[index == 0:], line, _checked_lines(path, body, line + 1), seen)
@@ -208,7 +281,7 @@ def _checked_lines(path: Path, body: bytes, first: int) -> bytes:
     return b"".join(lines)
 
 
-def _finish(path: Path, header: bytes, line: int, seq: bytes, seen: _Seen) -> Record:
+def _finish(path: Path, header: bytes, line: int, seq: bytes, seen: _FirstLines) -> Record:
     name = header.split(None, 1)
     if not name:
         raise BiodlError(f"{path} line {line}: header '>' has no id; write an id after '>'")
@@ -217,11 +290,15 @@ def _finish(path: Path, header: bytes, line: int, seq: bytes, seen: _Seen) -> Re
         raise BiodlError(f"{path} line {line}: record '{rid}' has a header but no sequence; "
                          "remove the record or add its sequence")
     if seen.unique and rid in seen:
-        raise BiodlError(f"{path} line {line}: duplicate id '{rid}' (first at line {seen[rid]}); "
-                         "ids must be unique within a file (or set data.duplicate_ids=allow "
-                         "where ids are only names)")
+        raise _duplicate(path, rid, line, seen[rid])
     seen.setdefault(rid, line)
     return Record(rid, seq, line)
+
+
+def _duplicate(path: Path, rid: str, line: int, first: int) -> BiodlError:
+    return BiodlError(f"{path} line {line}: duplicate id '{rid}' (first at line {first}); ids "
+                      "must be unique within a file (or set data.duplicate_ids=allow where ids "
+                      "are only names)")
 
 
 def _bad_character(path: Path, number: int, line: bytes, char: bytes) -> BiodlError:

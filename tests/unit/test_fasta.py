@@ -1,8 +1,9 @@
 import gzip
 
+import numpy as np
 import pytest
 
-from biodl.data.fasta import read_fasta
+from biodl.data.fasta import read_fasta, read_fasta_packed
 from biodl.errors import BiodlError
 
 from ..conftest import DATA
@@ -72,3 +73,94 @@ def test_trailing_spaces_and_a_lone_carriage_return(write):
 def test_repeated_ids_can_be_allowed(write):
     path = write("x.fa", ">a\nAC\n>a\nGT\n")
     assert [r.seq for r in read_fasta(path, unique_ids=False)] == [b"AC", b"GT"]
+
+
+# The packed reader: the same checks and messages, the records as arrays.
+
+def _arrays(packed):
+    return (packed.ids, packed.seq.tobytes(), packed.starts.tolist(), packed.lengths.tolist(),
+            packed.lines.tolist())
+
+
+def test_packed_gives_exact_arrays(write):
+    packed = read_fasta_packed(write("x.fa", ">a desc\nAC\nGT\n>b\nnnA\n"))
+    assert _arrays(packed) == (["a", "b"], b"ACGTnnA", [0, 4], [4, 3], [1, 4])
+    assert packed.seq.dtype == np.uint8 and packed.starts.dtype == np.int64
+    assert len(packed) == 2 and packed.record(1) == ("b", b"nnA", 4)
+
+
+@pytest.mark.parametrize("block", [3, 7, 1 << 20])
+def test_packed_gzip_crlf_blank_lines_and_lowercase(write, monkeypatch, block):
+    import biodl.data.fasta as fasta
+    monkeypatch.setattr(fasta, "BLOCK_BYTES", block)
+    text = b"\n>a one\r\nAC\r\ngt\r\n\r\n>b\tdesc\nnnA\n\n> c\nR"
+    for path in (write("x.fa", text), write("x.fa.gz", gzip.compress(text))):
+        packed = read_fasta_packed(path)
+        assert _arrays(packed) == (["a", "b", "c"], b"ACgtnnAR", [0, 4, 7], [4, 3, 1], [2, 6, 9])
+        assert packed.records() == list(read_fasta(path))
+
+
+@pytest.mark.parametrize("groups, mask_below, in_place", [
+    (8, 400, 4096), (1, 400, 4096), (0, 400, 4096), (0, 0, 4096), (8, 400, 0)])
+def test_every_route_to_the_bases_gives_the_same_arrays(write, monkeypatch, groups, mask_below,
+                                                        in_place):
+    """Rows of one length, rows per length, a numpy mask, a join of slices, left in place."""
+    import biodl.data.fasta_blocks as blocks
+    monkeypatch.setattr(blocks, "MAX_ROW_GROUPS", groups)
+    monkeypatch.setattr(blocks, "MASK_BELOW", mask_below)
+    monkeypatch.setattr(blocks, "IN_PLACE_ABOVE", in_place)
+    path = write("x.fa", ">a\nACG\nT\n>b x\nGG\n>c\nACGT\n>d\nA\n")
+    assert _arrays(read_fasta_packed(path)) == (
+        ["a", "b", "c", "d"], b"ACGTGGACGTA", [0, 4, 6, 10], [4, 2, 4, 1], [1, 4, 6, 8])
+    assert [r.seq for r in read_fasta(path)] == [b"ACGT", b"GG", b"ACGT", b"A"]
+    with pytest.raises(BiodlError, match="line 7 column 3: character 'J'"):
+        read_fasta_packed(write("y.fa", ">a\nACG\n>b x\nGG\n>c\nAC\nACJ\n"))
+
+
+@pytest.mark.parametrize("header, rid", [
+    ("> 6400", "6400"), (">" + "x" * 300 + " d", "x" * 300), (">a\x01b c", "a\x01b"),
+    (">a\x1cb", "a\x1cb"), (">\xe9t\xe9 x", "\ufffdt\ufffd"), (">a>b", "a>b")])
+def test_packed_ids_are_the_first_word_as_bytes_split_finds_it(write, header, rid):
+    path = write("x.fa", (header + "\nAC\n>z\nGT\n").encode("latin-1"))
+    assert read_fasta_packed(path).ids == [rid, "z"]
+
+
+@pytest.mark.parametrize("text, message", [
+    ("", "x.fa: no FASTA records (the file is empty or has no '>' header)"),
+    ("ACGT\n>a\nAC\n", "x.fa line 1: not FASTA: expected a '>' header before sequence"),
+    (">a\n>b\nAC\n", "x.fa line 1: record 'a' has a header but no sequence"),
+    (">a\nACGT\nACJT\n", "x.fa line 3 column 3: character 'J' is not a DNA base or IUPAC code"),
+    (">a\nAC\n>a\nGT\n", "x.fa line 3: duplicate id 'a' (first at line 1)"),
+    (">a\nAC\n>b\nGG\n>a\nGT\n>c\nAC\n", "x.fa line 5: duplicate id 'a' (first at line 1)"),
+    (">\nAC\n", "x.fa line 1: header '>' has no id"),
+    (">a\nAC\n>b", "x.fa line 3: record 'b' has a header but no sequence"),
+    (">a\nA C\n", "x.fa line 2 column 2: character ' ' is not a DNA base"),
+])
+def test_packed_bad_files_give_the_same_errors(write, text, message):
+    path = write("x.fa", text)
+    with pytest.raises(BiodlError) as error:
+        read_fasta_packed(path)
+    assert str(error.value).startswith(f"{path.parent}/{message}")
+
+
+@pytest.mark.parametrize("block", [8, 1 << 20])
+def test_an_earlier_duplicate_comes_before_a_later_bad_character(write, monkeypatch, block):
+    import biodl.data.fasta as fasta
+    monkeypatch.setattr(fasta, "BLOCK_BYTES", block)
+    path = write("x.fa", ">a\nAC\n>a\nGT\n>b\nAC\n>c\nAJ\n")
+    for read in (lambda p: list(read_fasta(p)), read_fasta_packed):
+        with pytest.raises(BiodlError, match="line 3: duplicate id 'a' \\(first at line 1\\)"):
+            read(path)
+
+
+def test_packed_trailing_spaces_and_repeated_ids_allowed(write):
+    packed = read_fasta_packed(write("x.fa", ">a\nAC  \nGT\n>a\nT\n"), unique_ids=False)
+    assert _arrays(packed) == (["a", "a"], b"ACGTT", [0, 4], [4, 1], [1, 4])
+
+
+def test_gzip_members_are_read_one_after_another_and_truncation_is_named(write):
+    path = write("x.fa.gz", gzip.compress(b">a\nAC\n") + gzip.compress(b">b\nGT\n"))
+    assert read_fasta_packed(path).ids == ["a", "b"]
+    cut = write("y.fa.gz", gzip.compress(b"".join(b">r%d\nACGT\n" % i for i in range(900)))[:-20])
+    with pytest.raises(BiodlError, match="y.fa.gz: the gzip stream ends early"):
+        read_fasta_packed(cut)
