@@ -88,3 +88,15 @@ def test_cli_start_up_imports_no_torch_lightning_or_mlflow():
     for command in ("fit", "test", "validate", "predict", "sample", "models", "config",
                     "check-data", "runs", "ui", "init"):
         assert f" {command} " in help_text
+
+
+def test_a_truncated_gzip_table_exits_2_naming_the_file(workdir):
+    import gzip
+
+    data = gzip.compress(("sequence,label\n" + "ACGTACGTAC,1\nTTGGCCAATT,0\n" * 5000).encode())
+    (workdir / "t.csv.gz").write_bytes(data[: len(data) // 2])
+    result = runner.invoke(app, ["check-data", TINY, "--set", "data.format=table", "--set",
+                                 f"data.train={workdir / 't.csv.gz'}", "--set", "data.length=null"])
+    assert result.exit_code == 2
+    assert f"{workdir / 't.csv.gz'}: the gzip data is truncated or corrupt" in result.output
+    assert "Traceback" not in result.output
