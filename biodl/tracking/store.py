@@ -1,47 +1,29 @@
-"""The one place MLflow is configured: where runs go and what each run records.
-
-Runs go to `tracking.uri` if the config names one, else `$MLFLOW_TRACKING_URI`, else an
-embedded SQLite store `mlruns.db` in the working folder, so `mlflow ui` and a remote server
-(`MLFLOW_TRACKING_URI=http://host:5000`) work with no code change. Commands that only read
-(`runs`, `test`, `predict`, ...) never create a store: `read_client` refuses a missing one.
-"""
+"""Where runs go and how they are found: the store (an embedded SQLite file by default, or
+`$MLFLOW_TRACKING_URI`), experiments, run ids and their prefixes, checkpoints and configs of
+recorded runs. Commands that only read never create a store: `read_client` refuses a missing
+one."""
 
 from __future__ import annotations
 
-import contextlib
-import hashlib
-import io
 import logging
 import os
 import re
-import subprocess
-import sys
 import tempfile
-import traceback
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterator
+from typing import TYPE_CHECKING, Iterator
 
-import biodl
 from biodl.config.binding import closest
-from biodl.config.schema import TrackingConfig
 from biodl.errors import BiodlError
 
-if TYPE_CHECKING:  # Lightning costs seconds to import: only `make_logger` needs it
+if TYPE_CHECKING:
     from mlflow.tracking import MlflowClient
-    from pytorch_lightning.loggers import MLFlowLogger
 
 DEFAULT_STORE = "mlruns.db"
 # MLflow 3 tells model-training experiments from GenAI ones by this experiment tag; its UI
 # opens a `custom_model_development` experiment on its runs table, not on traces.
 KIND_TAG = "mlflow.experimentKind"
 TRAINING_KIND = "custom_model_development"
-# ... and shows metric columns only when a view selects them: each fit adds its metrics to a
-# view stored as an experiment tag, which the UI loads for `...?viewStateShareKey=biodl`.
-VIEW_KEY = "biodl"
-VIEW_TAG = f"mlflow.sharedViewState.{VIEW_KEY}"
-VIEW_COLUMNS = ["attributes.`Source`", "attributes.`Models`"]  # the UI's own defaults
-VIEW_MAX_CHARS = 5000  # what an experiment tag holds on every store
 RUN_ID = re.compile(r"[0-9a-f]{32}")
 MIN_PREFIX = 6
 
@@ -56,31 +38,6 @@ def tracking_uri(configured: str | None = None) -> str:
 def local_database(uri: str) -> Path | None:
     """The file of a local SQLite store, None for a server or another store."""
     return Path(uri[len("sqlite:///"):]) if uri.startswith("sqlite:///") else None
-
-
-def make_logger(cfg: TrackingConfig, run_id: str | None = None) -> MLFlowLogger:
-    """A logger for a new run, or for continuing run `run_id` (then marked RUNNING again).
-    A new run is named `cfg.run_name` (else the experiment's name), with ` #2`, ` #3`, ...
-    when the experiment already holds a run of that name."""
-    from mlflow.tracking import MlflowClient
-    from pytorch_lightning.loggers import MLFlowLogger
-
-    _quiet_mlflow()
-    uri = tracking_uri(cfg.uri)
-    check_reachable(uri)
-    check_writable(uri)
-    with store_lock(uri):  # parallel fits (`make -j sweep`) must not race on migrations or names
-        client = MlflowClient(uri)
-        experiment_id = prepare_experiment(client, uri, cfg.experiment)
-        name = None if run_id else unique_run_name(client, experiment_id,
-                                                   cfg.run_name or cfg.experiment)
-        logger = MLFlowLogger(experiment_name=cfg.experiment, run_name=name,
-                              tracking_uri=uri, tags=dict(cfg.tags), run_id=run_id,
-                              artifact_location=artifact_location(uri, cfg.experiment))
-        logger.run_id  # creates the run (on rank 0) while the name is still free
-    if run_id:
-        logger.experiment.update_run(run_id, status="RUNNING")
-    return logger
 
 
 def store_lock(uri: str):
@@ -258,34 +215,6 @@ def fetch_checkpoint(source: str, uri: str | None = None) -> Path:
                          "models:/NAME/VERSION") from None
 
 
-def log_model(logger: MLFlowLogger, checkpoint: Path, kind: str, output_header: list[str],
-              register: str | None = None, input_spec: dict | None = None) -> str | None:
-    """Log the best checkpoint as an MLflow pyfunc model with its signature (input columns ->
-    output columns) and, with `register`, register it; returns the new version or None."""
-    import mlflow
-    import pandas as pd
-    from mlflow.models import infer_signature
-
-    from biodl.pyfunc import IMAGE_EXAMPLE, SEQUENCE_EXAMPLE
-
-    example = IMAGE_EXAMPLE if kind == "images" else SEQUENCE_EXAMPLE
-    output = pd.DataFrame([[("x" if c in ("id", "predicted") else 0.5) for c in output_header]],
-                          columns=output_header)
-    code = Path(__file__).with_name("pyfunc_code.py")  # models-from-code: no pickled object
-    mlflow.set_tracking_uri(logger._tracking_uri)
-    with mlflow.start_run(run_id=logger.run_id):
-        info = mlflow.pyfunc.log_model(name="model", python_model=str(code),
-                                       artifacts={"checkpoint": str(checkpoint)},
-                                       signature=infer_signature(example, output),
-                                       pip_requirements=["biodl"],
-                                       metadata={"input_spec": input_spec or {}})
-    if not register:
-        return None
-    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
-        version = mlflow.register_model(info.model_uri, register).version  # biodl says it
-    return str(version)
-
-
 def list_runs(experiment: str, uri: str | None = None) -> list[dict]:
     """The runs of an experiment, newest first: id, name, status, params, final metrics."""
     store = tracking_uri(uri)
@@ -328,140 +257,6 @@ def artifact_location(uri: str, experiment: str) -> str | None:
         return None
     database = Path(uri[len("sqlite:///"):])
     return str(database.parent / "mlruns" / experiment)
-
-
-def record_run_start(logger: MLFlowLogger, params: dict[str, Any], config_yaml: str,
-                     data_files: list[Path]) -> None:
-    """Params, version and provenance tags, data hashes and the resolved config."""
-    logger.log_hyperparams(params)
-    tags = {**version_tags(), **{f"data.sha256.{p.name}": file_sha256(p) for p in data_files}}
-    client, run_id = logger.experiment, logger.run_id
-    for key, value in tags.items():
-        client.set_tag(run_id, key, value)
-    client.log_text(run_id, config_yaml, "config.yaml")
-
-
-@contextmanager
-def run_outcome(logger: MLFlowLogger) -> Iterator[None]:
-    """End the run FINISHED, KILLED (Ctrl-C) or FAILED with the error saved as `error.txt`."""
-    try:
-        yield
-    except (KeyboardInterrupt, SystemExit):  # Lightning turns Ctrl-C into SystemExit(1)
-        end_run(logger, "KILLED")
-        raise KeyboardInterrupt from None
-    except Exception as error:
-        end_run(logger, "FAILED", traceback.format_exc(), f"{type(error).__name__}: {error}")
-        raise
-    else:
-        end_run(logger, "FINISHED")
-
-
-def end_run(logger: MLFlowLogger, status: str, details: str = "", summary: str = "") -> None:
-    client, run_id = logger.experiment, logger.run_id
-    if details:
-        client.log_text(run_id, details, "error.txt")
-        client.set_tag(run_id, "biodl.error", summary[:5000])
-    client.set_terminated(run_id, status)
-    if status == "FINISHED":
-        add_to_view(client, client.get_run(run_id))
-
-
-def add_to_view(client: MlflowClient, run) -> None:
-    """Add the run's val/ and test/ metrics to the experiment's `biodl` view of the UI."""
-    import json
-
-    from biodl.runs import shown_metrics
-
-    experiment = client.get_experiment(run.info.experiment_id)
-    try:
-        view = json.loads(experiment.tags.get(VIEW_TAG, "{}"))
-    except json.JSONDecodeError:
-        view = {}
-    metrics = [c for c in view.get("selectedColumns", []) if c.startswith("metrics.")]
-    metrics += [f"metrics.`{name}`" for name in shown_metrics(run.data.metrics)]
-    columns = [*VIEW_COLUMNS, *sorted(set(metrics))]
-    view = {**view, "selectedColumns": columns}
-    while len(json.dumps(view)) > VIEW_MAX_CHARS and len(view["selectedColumns"]) > 2:
-        view["selectedColumns"].pop()
-    client.set_experiment_tag(experiment.experiment_id, VIEW_TAG, json.dumps(view))
-
-
-def ui_address(port: int, uri: str | None = None) -> list[str]:
-    """`name: URL` for each biodl experiment of the store, opening its runs with the metrics."""
-    store = tracking_uri(uri)
-    database = local_database(store)
-    if database is not None and not has_store(database):
-        return []
-    return [f"{e.name}: http://127.0.0.1:{port}/#/experiments/{e.experiment_id}/runs"
-            f"?workflowType=machine_learning&viewStateShareKey={VIEW_KEY}"
-            for e in read_client(store).search_experiments() if VIEW_TAG in e.tags]
-
-
-def set_tags(logger: MLFlowLogger, tags: dict[str, str]) -> None:
-    for key, value in tags.items():
-        logger.experiment.set_tag(logger.run_id, key, value)
-
-
-def log_artifact(logger: MLFlowLogger, path: Path, folder: str) -> None:
-    logger.experiment.log_artifact(logger.run_id, str(path), folder)
-
-
-def log_artifacts(logger: MLFlowLogger, folder: Path, destination: str) -> None:
-    logger.experiment.log_artifacts(logger.run_id, str(folder), destination)
-
-
-def metric_history(logger: MLFlowLogger) -> dict[str, list[tuple[int, int, float]]]:
-    """Every metric of the run, `epoch` included, as (step, timestamp ms, value) records in
-    step order: Lightning logs `epoch` with the same step and timestamp as each metric."""
-    client, run_id = logger.experiment, logger.run_id
-    names = client.get_run(run_id).data.metrics
-    return {name: sorted((m.step, m.timestamp, m.value)
-                         for m in client.get_metric_history(run_id, name))
-            for name in names}
-
-
-def version_tags() -> dict[str, str]:
-    import pytorch_lightning
-    import torch
-
-    tags = {"biodl.version": biodl.__version__, "torch.version": torch.__version__,
-            "lightning.version": pytorch_lightning.__version__,
-            "python.version": sys.version.split()[0],
-            "biodl.command": " ".join([Path(sys.argv[0]).name, *sys.argv[1:]])}
-    commit = git_commit(Path.cwd())
-    if commit:
-        tags["git.commit"] = commit
-    return tags
-
-
-def git_commit(folder: Path) -> str | None:
-    """The commit of the git checkout holding `folder` (`+dirty` if changed), or None."""
-    try:
-        head = subprocess.run(["git", "-C", str(folder), "rev-parse", "HEAD"],
-                              capture_output=True, text=True, timeout=10)
-        if head.returncode != 0:
-            return None
-        dirty = subprocess.run(["git", "-C", str(folder), "status", "--porcelain",
-                                "--untracked-files=no"], capture_output=True, text=True,
-                               timeout=10).stdout.strip()
-    except (OSError, subprocess.TimeoutExpired):
-        return None
-    return head.stdout.strip() + ("+dirty" if dirty else "")
-
-
-def file_sha256(path: Path) -> str:
-    """SHA-256 of a file; of a folder, over its files' relative paths and contents, in order."""
-    digest = hashlib.sha256()
-    path = Path(path)
-    if path.is_dir():
-        for member in sorted(p for p in path.rglob("*") if p.is_file()):
-            digest.update(str(member.relative_to(path)).encode() + b"\0")
-            digest.update(file_sha256(member).encode())
-        return digest.hexdigest()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _quiet_mlflow() -> None:
