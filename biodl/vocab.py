@@ -24,3 +24,15 @@ PROTEIN_VOCAB_SIZE = len(PROTEIN_TOKENS)  # 25
 
 # The label of padded positions: F.cross_entropy's default ignore_index.
 IGNORE_INDEX = -100
+
+# Image files biodl reads (PIL for the first ones, tifffile for multi-channel TIFF).
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp")
+
+
+def class_order(names) -> list[str]:
+    """The order of class labels (label i is the i-th name): numeric when all are integers
+    ('0', '1', '10'), else alphabetical. With two classes the second is the positive one."""
+    names = set(names)
+    if all(n.lstrip("-").isdigit() for n in names):
+        return sorted(names, key=int)
+    return sorted(names)

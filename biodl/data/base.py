@@ -124,13 +124,6 @@ def stratified_split(labels: np.ndarray, val: float, test: float, seed: int) -> 
     return {name: np.sort(np.concatenate([empty, *chunks])) for name, chunks in parts.items()}
 
 
-def sorted_names(names: set[str]) -> list[str]:
-    """Class names in numeric order when they are all integers ('0', '1', '10'), else text."""
-    if all(n.lstrip("-").isdigit() for n in names):
-        return sorted(names, key=int)
-    return sorted(names)
-
-
 def check_classes_in_splits(names: list[str], labels: dict[str, np.ndarray], fix: str) -> None:
     """Every class must reach train, val and test, or its metrics would be silently wrong
     (a class never tested scores as perfect or as 0). `labels`: split -> (N,) class indices;

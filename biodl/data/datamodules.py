@@ -12,11 +12,12 @@ from biodl.config.data import check_table_files
 from biodl.config.schema import FastaClassesData, FastaLabelsData, SequenceData, TableData
 from biodl.data import encoding, prepare, report
 from biodl.data.base import (SPLITS, BatchLoaders, DataFormat, check_classes_in_splits,
-                              sorted_names, stratified_split)
+                              stratified_split)
 from biodl.data.sequences import (Records, SequenceDataset, encode_batch, load_fasta_classes,
                                   load_fasta_labels, load_table)
 from biodl.data.spec import InputSpec, Kind, Target
 from biodl.errors import BiodlError
+from biodl.vocab import class_order
 
 
 class SequenceDataModule(BatchLoaders, DataFormat):
@@ -127,7 +128,7 @@ class SequenceDataModule(BatchLoaders, DataFormat):
         if isinstance(self.cfg, FastaClassesData):
             self.class_names = list(self.cfg.classes)
         else:
-            self.class_names = sorted_names({n for r in splits.values() for n in r.labels})
+            self.class_names = class_order({n for r in splits.values() for n in r.labels})
         if len(self.class_names) < 2:
             raise BiodlError(f"data: only one class ({self.class_names}) in the labels; "
                              "a classifier needs at least two")

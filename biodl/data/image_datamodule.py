@@ -15,7 +15,7 @@ import torch
 from torch.utils.data import DataLoader, WeightedRandomSampler
 
 from biodl.config.schema import ImageData
-from biodl.data.base import (SPLITS, DataFormat, check_classes_in_splits, sorted_names,
+from biodl.data.base import (SPLITS, DataFormat, check_classes_in_splits,
                               stratified_split)
 from biodl.data.image_augment import augment_batch, is_active
 from biodl.data.images import (ImageDataset, ImageList, channel_stats, class_folders,
@@ -23,6 +23,7 @@ from biodl.data.images import (ImageDataset, ImageList, channel_stats, class_fol
 from biodl.data.sequences import collate
 from biodl.data.spec import InputSpec, Kind, Target
 from biodl.errors import BiodlError
+from biodl.vocab import class_order
 
 
 class ImageDataModule(DataFormat):
@@ -82,7 +83,7 @@ class ImageDataModule(DataFormat):
             return images
         folders = [p.name for p in class_folders(cfg.root)] if cfg.root is not None else None
         images = read_manifest(cfg.manifest, folders)
-        self.class_names = folders or sorted_names(set(images.labels))
+        self.class_names = folders or class_order(set(images.labels))
         if len(self.class_names) < 2:
             raise BiodlError(f"data.manifest: only one class ({self.class_names[0]}) in "
                              f"'{cfg.manifest}'; a classifier needs at least two")

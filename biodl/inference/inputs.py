@@ -15,10 +15,10 @@ from typing import Iterator
 import numpy as np
 
 from biodl.data.fasta import open_bytes, read_fasta
-from biodl.data.images import IMAGE_SUFFIXES
 from biodl.data.spec import InputSpec
 from biodl.data.tables import iter_rows
 from biodl.errors import BiodlError
+from biodl.vocab import IMAGE_SUFFIXES
 
 FASTA_SUFFIXES = (".fa", ".fasta", ".fna", ".fas")
 Record = tuple[str, bytes, str]  # id, bases, where (for error messages)
