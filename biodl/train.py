@@ -16,8 +16,9 @@ import torch
 from pytorch_lightning.callbacks import EarlyStopping, ModelCheckpoint
 from pytorch_lightning.utilities import rank_zero_only
 
-from biodl import record, tracking, transfer
-from biodl.callbacks import EpochSummary, GradientMonitor, SlurmPreemption
+from biodl import checkpoints, record, tracking, transfer
+from biodl.callbacks import (EpochSummary, GradientMonitor, RandomState, SlurmPreemption,
+                             TermCheckpoint)
 from biodl.config import Config, dump_yaml, flatten, to_dict
 from biodl.data.base import DataFormat
 from biodl.data.formats import build_datamodule
@@ -58,7 +59,7 @@ def fit(cfg: Config, echo=print, resume: str | None = None,
     pl.seed_everything(cfg.seed, workers=True, verbose=False)
     check_model_kwargs(cfg.model.name, cfg.model.kwargs)  # config errors before reading data
     cfg.callbacks.checkpoint.dir = Path(cfg.callbacks.checkpoint.dir).resolve()
-    last = resume_checkpoint(cfg, resume) if resume else None
+    last = resume_checkpoint(cfg, resume, echo) if resume else None
     datamodule = build_datamodule(cfg.data)
     datamodule.setup("fit")  # read and check the data before a run is opened
     task = build_task_for(cfg, datamodule)
@@ -94,15 +95,23 @@ def is_rank_zero() -> bool:
     return rank_zero_only.rank == 0
 
 
-def resume_checkpoint(cfg: Config, run_id: str) -> Path:
-    """The newest of the run's last.ckpt (end of each epoch) and Slurm pre-emption
-    checkpoints (hpc_ckpt_N.ckpt, mid-epoch)."""
+def resume_checkpoint(cfg: Config, run_id: str, echo=print) -> Path:
+    """The newest readable of the run's last.ckpt (end of each epoch), mid-epoch checkpoints
+    (hpc_ckpt_N.ckpt: SIGTERM, Slurm pre-emption) and best.ckpt; an unreadable newer one is
+    named and skipped."""
     folder = Path(cfg.callbacks.checkpoint.dir) / run_id
-    found = [p for p in [folder / "last.ckpt", *folder.glob("hpc_ckpt_*.ckpt")] if p.is_file()]
-    if not found:
+    candidates = checkpoints.resume_candidates(folder)
+    if not candidates:
         raise BiodlError(f"run {run_id}: no checkpoint to resume from in {folder} (last.ckpt "
                          "is written after each epoch); start a new fit instead")
-    return max(found, key=lambda p: p.stat().st_mtime)
+    usable, skipped = checkpoints.first_readable(candidates)
+    broken = "; ".join(f"{p.name} is unreadable ({reason})" for p, reason in skipped)
+    if usable is None:
+        raise BiodlError(f"run {run_id}: no readable checkpoint in {folder}: {broken}; "
+                         "start a new fit instead")
+    if skipped:
+        echo(f"warning: {folder}: {broken}; resuming from {usable.name}, the newest readable")
+    return usable
 
 
 def note_run_id(run_id: str) -> None:
@@ -187,10 +196,12 @@ def trainer_arguments(cfg: Config, task: Task) -> dict:
     arguments["enable_autolog_hparams"] = False  # the flattened config is logged as params
     if not interactive():  # a log file or CI: EpochSummary's one line per epoch instead
         arguments["enable_progress_bar"] = False
+    # checkpoints written beside their target and renamed: a failed write keeps the old one
+    arguments["plugins"] = [checkpoints.AtomicCheckpointIO()]
     if under_slurm():  # pre-emption is handled by SlurmPreemption, at a batch boundary
         from lightning_fabric.plugins.environments import SLURMEnvironment
 
-        arguments["plugins"] = [SLURMEnvironment(auto_requeue=False)]
+        arguments["plugins"].append(SLURMEnvironment(auto_requeue=False))
     if not task.automatic_optimization:
         arguments["gradient_clip_val"] = None
     return arguments
@@ -214,7 +225,8 @@ def under_slurm() -> bool:
 
 
 def other_callbacks(cfg: Config, echo) -> list[pl.Callback]:
-    callbacks: list[pl.Callback] = [EpochSummary(echo)]
+    # RNG states and the loader's position: a resumed fit equals an uninterrupted one
+    callbacks: list[pl.Callback] = [EpochSummary(echo), RandomState(), TermCheckpoint()]
     if under_slurm():
         callbacks.append(SlurmPreemption())
     monitor = cfg.callbacks.gradient_monitor
