@@ -10,6 +10,7 @@ filesystems). `resume_candidates` then lists a run's checkpoints newest first, a
 from __future__ import annotations
 
 import errno
+import io
 import os
 from pathlib import Path
 from typing import Any
@@ -24,26 +25,37 @@ BATCH_GLOB = "hpc_ckpt_*.ckpt"  # mid-epoch checkpoints (SIGTERM, Slurm pre-empt
 
 
 class AtomicCheckpointIO(TorchCheckpointIO):
-    """torch.save to `.NAME.PID.tmp` beside the target, fsync, rename; a full disk is one
-    BiodlError naming the folder and the space a checkpoint needs."""
+    """A checkpoint serialised in memory (as Lightning's own writer does), written to
+    `.NAME.PID.tmp` beside the target, fsync'ed and renamed over it; a failed write removes
+    the temporary file and is one BiodlError naming the folder (and, for a full disk, the
+    space the checkpoint needs)."""
 
     def save_checkpoint(self, checkpoint: dict[str, Any], path, storage_options=None) -> None:
         if storage_options is not None:
             raise TypeError("biodl's checkpoint writer takes no storage_options")
-        target = Path(path)
+        buffer = io.BytesIO()
+        torch.save(checkpoint, buffer)
+        write_atomically(Path(path), buffer.getbuffer())
+
+
+def write_atomically(target: Path, data: memoryview | bytes) -> None:
+    """`target` holds `data` or, if anything fails, what it held before."""
+    temporary = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    try:
         target.parent.mkdir(parents=True, exist_ok=True)
-        temporary = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-        try:
-            with open(temporary, "wb") as handle:
-                torch.save(checkpoint, handle)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(temporary, target)
-            _fsync_folder(target.parent)
-        except OSError as error:
-            written = temporary.stat().st_size if temporary.exists() else 0
-            temporary.unlink(missing_ok=True)
-            raise write_error(target, error, written) from None
+        with open(temporary, "wb") as handle:
+            _write(handle, data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temporary, target)
+        _fsync_folder(target.parent)
+    except OSError as error:
+        temporary.unlink(missing_ok=True)
+        raise write_error(target, error, len(data)) from None
+
+
+def _write(handle, data) -> None:
+    handle.write(data)
 
 
 def _fsync_folder(folder: Path) -> None:
@@ -55,28 +67,17 @@ def _fsync_folder(folder: Path) -> None:
         os.close(descriptor)
 
 
-def write_error(target: Path, error: OSError, written: int) -> BiodlError:
+def write_error(target: Path, error: OSError, size: int) -> BiodlError:
+    """One line: the folder, why, what is kept, and the way on (the folder is the run id)."""
     folder = target.parent
+    kept = f"the previous {target.name} is kept; " if target.exists() else ""
+    then = f"then `biodl fit --resume {folder.name}`"
     if error.errno not in (errno.ENOSPC, errno.EDQUOT):
-        return BiodlError(f"cannot write checkpoint {target}: {error.strerror or error}; the "
-                          f"previous {target.name} is kept; fix the folder or set "
-                          "callbacks.checkpoint.dir, then `biodl fit --resume RUN_ID`")
-    need, basis = needed_bytes(folder, written)
-    free = _free_bytes(folder)
-    return BiodlError(
-        f"no space left in {folder} to write {target.name}: a checkpoint needs about "
-        f"{_mb(need)} ({basis}), {_mb(free)} free; the previous checkpoints there are kept; "
-        "free space or set callbacks.checkpoint.dir to a folder with room, then "
-        "`biodl fit --resume RUN_ID` (the run id is the folder's name)")
-
-
-def needed_bytes(folder: Path, written: int) -> tuple[int, str]:
-    """The size of the newest checkpoint in `folder` (a good estimate of the next one), or
-    what was written before the disk filled."""
-    found = sorted(folder.glob("*.ckpt"), key=lambda p: p.stat().st_mtime)
-    if found:
-        return found[-1].stat().st_size, f"the size of {found[-1].name}"
-    return written, "more than this was written before the disk filled"
+        return BiodlError(f"cannot write checkpoint {target}: {error.strerror or error}; "
+                          f"{kept}fix the folder or set callbacks.checkpoint.dir, {then}")
+    return BiodlError(f"no space left in {folder} to write {target.name}: it needs "
+                      f"{_mb(size)}, {_mb(_free_bytes(folder))} free; {kept}free space there "
+                      f"or set callbacks.checkpoint.dir to a folder with room, {then}")
 
 
 def _free_bytes(folder: Path) -> int:

@@ -111,6 +111,8 @@ def resume_checkpoint(cfg: Config, run_id: str, echo=print) -> Path:
                          "start a new fit instead")
     if skipped:
         echo(f"warning: {folder}: {broken}; resuming from {usable.name}, the newest readable")
+    else:
+        echo(f"resuming run {run_id} from {usable}")
     return usable
 
 
