@@ -134,10 +134,16 @@ class TermCheckpoint(pl.Callback):
     Lightning first finishes the epoch (validation, last.ckpt), so nothing is saved here.
     One process only: under DDP the ranks would have to agree first (see SlurmPreemption)."""
 
+    def __init__(self, echo=print):
+        self.echo = echo
+
     def on_train_batch_end(self, trainer: pl.Trainer, module: pl.LightningModule, outputs,
                            batch, batch_idx: int) -> None:
         if trainer.received_sigterm and not trainer.is_last_batch and trainer.world_size == 1:
-            save_batch_checkpoint(trainer)
+            path = save_batch_checkpoint(trainer)
+            run_id = os.path.basename(os.path.dirname(path))
+            self.echo(f"SIGTERM: saved {path} after batch {batch_idx} of epoch "
+                      f"{trainer.current_epoch}; continue with `biodl fit --resume {run_id}`")
 
 
 class RandomState(pl.Callback):

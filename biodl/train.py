@@ -71,7 +71,7 @@ def fit(cfg: Config, echo=print, resume: str | None = None,
         note_run_id(logger.run_id)
     # other DDP ranks have no run id; ModelCheckpoint broadcasts rank 0's folder at setup
     checkpoint = checkpoint_callback(cfg, logger.run_id or "not-rank-zero")
-    # the run's folder also takes Lightning's Slurm pre-emption checkpoints (hpc_ckpt_N.ckpt)
+    # the run's folder also takes mid-epoch checkpoints (hpc_ckpt_N.ckpt: SIGTERM, Slurm)
     trainer = pl.Trainer(**trainer_arguments(cfg, task), logger=logger,
                          callbacks=[checkpoint, ConfigInCheckpoint(dump_yaml(cfg)),
                                     *other_callbacks(cfg, echo)],
@@ -228,7 +228,7 @@ def under_slurm() -> bool:
 
 def other_callbacks(cfg: Config, echo) -> list[pl.Callback]:
     # RNG states and the loader's position: a resumed fit equals an uninterrupted one
-    callbacks: list[pl.Callback] = [EpochSummary(echo), RandomState(), TermCheckpoint()]
+    callbacks: list[pl.Callback] = [EpochSummary(echo), RandomState(), TermCheckpoint(echo)]
     if under_slurm():
         callbacks.append(SlurmPreemption())
     monitor = cfg.callbacks.gradient_monitor

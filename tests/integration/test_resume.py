@@ -130,28 +130,38 @@ def test_resume_skips_a_truncated_last_checkpoint(tmp_path):
     assert "best.ckpt is unreadable" in line and "Traceback" not in failed.stderr
 
 
-@pytest.mark.skipif(os.geteuid() != 0 or not shutil.which("unshare"),
-                    reason="mounting a small tmpfs needs root and unshare")
-def test_a_full_disk_fails_the_run_in_one_line(tmp_path):
-    """A real 3 MB tmpfs for the checkpoints: best.ckpt (1.9 MB) fits, last.ckpt does not."""
-    probe = subprocess.run(["unshare", "-m", "true"], capture_output=True)
-    if probe.returncode != 0:
-        pytest.skip("unshare -m is not allowed here")
+def unshare_works() -> bool:
+    """Root, unshare, and a mount namespace allowed (mounting a small tmpfs for a test)."""
+    if os.geteuid() != 0 or not shutil.which("unshare"):
+        return False
+    return subprocess.run(["unshare", "-m", "true"], capture_output=True).returncode == 0
+
+
+@pytest.mark.skipif(not unshare_works(), reason="mounting a tmpfs needs root and unshare -m")
+@pytest.mark.parametrize("full", ["checkpoints", "everything"])
+def test_a_full_disk_fails_the_run_in_one_line(tmp_path, full):
+    """A real 3 MB tmpfs holding the checkpoints (best.ckpt, 1.9 MB, fits; last.ckpt does
+    not), or the working folder with the MLflow store too (whichever write fails first)."""
     disk = tmp_path / "disk"
     disk.mkdir()
-    args = [*CNN[:1], "model.channels=[128, 128]", "trainer.max_epochs=2",
-            f"callbacks.checkpoint.dir={disk}"]
-    sets = " ".join(f"--set '{s}'" for s in args[1:])
-    script = (f"mount -t tmpfs -o size=3m tmpfs {disk} && "
-              f"exec {sys.executable} -m biodl.cli fit {args[0]} {sets}")
-    env = {**os.environ, "MLFLOW_TRACKING_URI": f"sqlite:///{tmp_path / 'mlruns.db'}"}
-    done = subprocess.run(["unshare", "-m", "sh", "-c", script], cwd=tmp_path, env=env,
+    work = disk if full == "everything" else tmp_path
+    channels = "[128, 128]" if full == "checkpoints" else "[96, 96]"
+    sets = " ".join(f"--set '{s}'" for s in [f"model.channels={channels}",
+                                             "trainer.max_epochs=2",
+                                             f"callbacks.checkpoint.dir={disk / 'runs'}"])
+    status = (f"{sys.executable} -c \"from mlflow.tracking import MlflowClient as C; "
+              f"c = C('sqlite:///{work}/mlruns.db'); print('status', *[r.info.status for r in "
+              "c.search_runs([e.experiment_id for e in c.search_experiments()])])\"")
+    script = (f"mount -t tmpfs -o size=3m tmpfs {disk} && cd {work} && "
+              f"MLFLOW_TRACKING_URI=sqlite:///{work}/mlruns.db {sys.executable} -m biodl.cli "
+              f"fit {CNN[0]} {sets}; code=$?; {status} >&2; exit $code")
+    done = subprocess.run(["unshare", "-m", "sh", "-c", script], cwd=tmp_path,
                           capture_output=True, text=True, timeout=300)
     assert done.returncode == 2, done.stderr[-3000:]
     assert "Traceback" not in done.stderr
     (line,) = [s for s in done.stderr.splitlines() if s.startswith("error:")]
-    assert line.startswith(f"error: no space left in {disk}/")
-    assert "to write last.ckpt: it needs 1.9 MB" in line and "biodl fit --resume" in line
-    client = MlflowClient(env["MLFLOW_TRACKING_URI"])
-    (run,) = client.search_runs([e.experiment_id for e in client.search_experiments()])
-    assert run.info.status == "FAILED"
+    assert line.startswith("error: no space left ") and "biodl fit --resume" in line
+    if full == "checkpoints":
+        assert line.startswith(f"error: no space left in {disk / 'runs'}/")
+        assert "to write last.ckpt: it needs 1.9 MB" in line
+        assert "status FAILED" in done.stderr
