@@ -109,6 +109,8 @@ def resume_checkpoint(cfg: Config, run_id: str, echo=print) -> Path:
     if usable is None:
         raise BiodlError(f"run {run_id}: no readable checkpoint in {folder}: {broken}; "
                          "start a new fit instead")
+    if not is_rank_zero():
+        return usable
     if skipped:
         echo(f"warning: {folder}: {broken}; resuming from {usable.name}, the newest readable")
     else:

@@ -21,7 +21,6 @@ from biodl.data.groups import split_groups
 from biodl.data.genbank import Contig, check_bases, is_genbank, read_contigs
 from biodl.data.buckets import LengthBuckets
 from biodl.data.base import BatchLoaders, DataFormat, run_seed
-from biodl.data.sequences import collate
 from biodl.data.spec import InputSpec, Kind, Target
 from biodl.errors import BiodlError
 from biodl.vocab import DNA_TOKENS, DNA_VOCAB_SIZE, IGNORE_INDEX

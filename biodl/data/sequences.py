@@ -70,7 +70,7 @@ class SequenceDataset(Dataset):
         return {key: value[0] for key, value in batch.items()}
 
 
-def batch_seed(indices: list[int]):
+def batch_seed(indices: list[int]) -> int | tuple[int, ...]:
     """The augmentation seed of a batch: the training sampler's (seed, epoch, batch number)
     (`biodl.data.buckets.SeededBatch`), the same in any process and after a resume; else a
     draw from the seeded torch RNG."""
