@@ -115,9 +115,12 @@ class BatchLoaders:
 
     def _loader(self, split: str, batch_size: int, shuffle: bool = False) -> DataLoader:
         workers = self.cfg.num_workers
+        # its own generator: creating its iterator draws no worker seed from the global torch
+        # RNG (persistent workers draw once per process, so a resumed fit would draw again)
         return DataLoader(self.datasets[split], batch_size=batch_size, shuffle=shuffle,
                           collate_fn=collate, num_workers=workers,
-                          persistent_workers=workers > 0)
+                          persistent_workers=workers > 0,
+                          generator=torch.Generator().manual_seed(run_seed()))
 
 
 def run_seed() -> int:

@@ -22,9 +22,9 @@ EXACT = ["trainer.max_epochs=3", "trainer.limit_train_batches=1.0",
          "trainer.deterministic=true", "trainer.enable_progress_bar=false",
          "callbacks.early_stopping.enabled=false"]
 # the E. coli CNN on 90 records, 5 batches an epoch, every augmentation a draw: strand, shift,
-# substitution; dropout in the model
+# substitution; dropout in the model; batches built in a (persistent) worker process
 CNN = [str(DATA / "tiny_pipeline.yaml"), *EXACT, "data.augment.reverse_complement=true",
-       "data.augment.substitution=0.05"]
+       "data.augment.substitution=0.05", "data.num_workers=1"]
 SLICE = DATA / "leptospira_slice"
 # a BiLSTM tagger over variable-length windows batched by LengthBuckets, dropout between layers
 RNN = [str(ROOT / "pipelines" / "leptospira_coding"), *EXACT, "trainer.num_sanity_val_steps=0",
