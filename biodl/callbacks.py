@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import os
+import random
 import subprocess
 
 import pytorch_lightning as pl
@@ -151,10 +152,7 @@ class SlurmPreemption(pl.Callback):
         """Mid-epoch: checkpoint here. After the epoch's last batch, wait for its validation
         and last.ckpt (`on_train_epoch_end`), or that validation would be lost on resume."""
         if self._agreed(trainer, module) and not trainer.is_last_batch:
-            folder = trainer.checkpoint_callback.dirpath  # the run's folder, as rank 0 chose it
-            number = 1 + sum(1 for name in os.listdir(folder) if name.startswith("hpc_ckpt_"))
-            number = trainer.strategy.broadcast(number)
-            trainer.save_checkpoint(os.path.join(folder, f"hpc_ckpt_{number}.ckpt"))
+            save_batch_checkpoint(trainer)
             self._requeue(trainer)
 
     def on_train_epoch_end(self, trainer: pl.Trainer, module: pl.LightningModule) -> None:
@@ -179,3 +177,79 @@ class SlurmPreemption(pl.Callback):
         if trainer.is_global_zero:
             subprocess.run(["scontrol", "requeue", os.environ["SLURM_JOB_ID"]], check=False)
         trainer.should_stop = True
+
+
+def save_batch_checkpoint(trainer: pl.Trainer) -> str:
+    """Save `hpc_ckpt_N.ckpt` (N one more than those there) in the run's folder, between two
+    training batches; `biodl fit --resume` continues from the next batch."""
+    folder = trainer.checkpoint_callback.dirpath  # the run's folder, as rank 0 chose it
+    number = 1 + sum(1 for name in os.listdir(folder) if name.startswith("hpc_ckpt_"))
+    number = trainer.strategy.broadcast(number)
+    path = os.path.join(folder, f"hpc_ckpt_{number}.ckpt")
+    trainer.save_checkpoint(path)
+    return path
+
+
+class TermCheckpoint(pl.Callback):
+    """On SIGTERM (a `kill`, a scheduler's time limit, a container stop), checkpoint at the
+    next batch boundary; Lightning then ends the fit (the run is marked KILLED) and
+    `biodl fit --resume RUN_ID` continues from the next batch. At an epoch's last batch
+    Lightning first finishes the epoch (validation, last.ckpt), so nothing is saved here.
+    One process only: under DDP the ranks would have to agree first (see SlurmPreemption)."""
+
+    def __init__(self, echo=print):
+        self.echo = echo
+
+    def on_train_batch_end(self, trainer: pl.Trainer, module: pl.LightningModule, outputs,
+                           batch, batch_idx: int) -> None:
+        if trainer.received_sigterm and not trainer.is_last_batch and trainer.world_size == 1:
+            path = save_batch_checkpoint(trainer)
+            run_id = os.path.basename(os.path.dirname(path))
+            self.echo(f"SIGTERM: saved {path} after batch {batch_idx} of epoch "
+                      f"{trainer.current_epoch}; continue with `biodl fit --resume {run_id}`")
+
+
+class RandomState(pl.Callback):
+    """Every checkpoint carries the RNG states training draws from (torch and CUDA: dropout,
+    mixup; numpy's and Python's global ones), restored when a resumed fit starts training, so
+    it draws what the uninterrupted fit would have. The batch order and augmentation are
+    functions of (seed, epoch, batch) and travel as the training loader's position.
+    Under DDP each rank has its own states and only rank 0's are saved: not restored there."""
+
+    def __init__(self):
+        self.pending: dict | None = None
+
+    def state_dict(self) -> dict:
+        import numpy as np
+        import torch
+
+        _, keys, position, has_gauss, gauss = np.random.get_state()
+        state = {"torch": torch.get_rng_state(), "python": random.getstate(),
+                 "numpy": {"keys": keys.tolist(), "position": int(position),
+                           "has_gauss": int(has_gauss), "gauss": float(gauss)}}
+        if torch.cuda.is_available() and torch.cuda.is_initialized():
+            state["cuda"] = torch.cuda.get_rng_state_all()
+        return state
+
+    def load_state_dict(self, state: dict) -> None:
+        self.pending = state  # applied at train start, after Lightning's own set-up draws
+
+    def on_train_start(self, trainer: pl.Trainer, module: pl.LightningModule) -> None:
+        import numpy as np
+        import torch
+
+        state, self.pending = self.pending, None
+        if state is None or trainer.world_size > 1:
+            return
+        torch.set_rng_state(state["torch"])
+        random.setstate(_as_tuples(state["python"]))
+        n = state["numpy"]
+        np.random.set_state(("MT19937", np.asarray(n["keys"], dtype=np.uint32), n["position"],
+                             n["has_gauss"], n["gauss"]))
+        if "cuda" in state and torch.cuda.is_available():
+            torch.cuda.set_rng_state_all(state["cuda"])
+
+
+def _as_tuples(value):
+    """random.setstate wants the tuples getstate gave (a checkpoint may hand back lists)."""
+    return tuple(_as_tuples(v) for v in value) if isinstance(value, (list, tuple)) else value

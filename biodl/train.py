@@ -17,8 +17,9 @@ from pytorch_lightning.callbacks import EarlyStopping, ModelCheckpoint
 from pytorch_lightning.utilities import rank_zero_only
 from pytorch_lightning.utilities.model_summary import ModelSummary
 
-from biodl import fitlog, hardware, record, tracking, transfer
-from biodl.callbacks import EpochSummary, GradientMonitor, SlurmPreemption, stop_reason
+from biodl import checkpoints, fitlog, hardware, record, tracking, transfer
+from biodl.callbacks import (EpochSummary, GradientMonitor, RandomState, SlurmPreemption,
+                             TermCheckpoint, stop_reason)
 from biodl.config import Config, dump_yaml, flatten, to_dict
 from biodl.data.base import DataFormat
 from biodl.data.formats import build_datamodule
@@ -62,7 +63,7 @@ def fit(cfg: Config, echo=print, resume: str | None = None,
     precision_choice = resolve_precision(cfg)
     check_model_kwargs(cfg.model.name, cfg.model.kwargs)  # config errors before reading data
     cfg.callbacks.checkpoint.dir = Path(cfg.callbacks.checkpoint.dir).resolve()
-    last = resume_checkpoint(cfg, resume) if resume else None
+    last = resume_checkpoint(cfg, resume, echo) if resume else None
     datamodule = build_datamodule(cfg.data)
     datamodule.setup("fit")  # read and check the data before a run is opened
     task = build_task_for(cfg, datamodule)
@@ -76,7 +77,7 @@ def fit(cfg: Config, echo=print, resume: str | None = None,
         note_run_id(logger.run_id)
     # other DDP ranks have no run id; ModelCheckpoint broadcasts rank 0's folder at setup
     checkpoint = checkpoint_callback(cfg, logger.run_id or "not-rank-zero")
-    # the run's folder also takes Lightning's Slurm pre-emption checkpoints (hpc_ckpt_N.ckpt)
+    # the run's folder also takes mid-epoch checkpoints (hpc_ckpt_N.ckpt: SIGTERM, Slurm)
     log_file = (Path(checkpoint.dirpath) / "fit.log" if is_rank_zero() else
                 Path(tempfile.gettempdir()) / f"biodl-fit-rank{rank_zero_only.rank}.log")
     with tracking.run_outcome(logger), fitlog.library_output_to(log_file) as log:
@@ -109,15 +110,27 @@ def is_rank_zero() -> bool:
     return rank_zero_only.rank == 0
 
 
-def resume_checkpoint(cfg: Config, run_id: str) -> Path:
-    """The newest of the run's last.ckpt (end of each epoch) and Slurm pre-emption
-    checkpoints (hpc_ckpt_N.ckpt, mid-epoch)."""
+def resume_checkpoint(cfg: Config, run_id: str, echo=print) -> Path:
+    """The newest readable of the run's last.ckpt (end of each epoch), mid-epoch checkpoints
+    (hpc_ckpt_N.ckpt: SIGTERM, Slurm pre-emption) and best.ckpt; an unreadable newer one is
+    named and skipped."""
     folder = Path(cfg.callbacks.checkpoint.dir) / run_id
-    found = [p for p in [folder / "last.ckpt", *folder.glob("hpc_ckpt_*.ckpt")] if p.is_file()]
-    if not found:
+    candidates = checkpoints.resume_candidates(folder)
+    if not candidates:
         raise BiodlError(f"run {run_id}: no checkpoint to resume from in {folder} (last.ckpt "
                          "is written after each epoch); start a new fit instead")
-    return max(found, key=lambda p: p.stat().st_mtime)
+    usable, skipped = checkpoints.first_readable(candidates)
+    broken = "; ".join(f"{p.name} is unreadable ({reason})" for p, reason in skipped)
+    if usable is None:
+        raise BiodlError(f"run {run_id}: no readable checkpoint in {folder}: {broken}; "
+                         "start a new fit instead")
+    if not is_rank_zero():
+        return usable
+    if skipped:
+        echo(f"warning: {folder}: {broken}; resuming from {usable.name}, the newest readable")
+    else:
+        echo(f"resuming run {run_id} from {usable}")
+    return usable
 
 
 def note_run_id(run_id: str) -> None:
@@ -212,10 +225,12 @@ def trainer_arguments(cfg: Config, task: Task) -> dict:
     arguments["enable_autolog_hparams"] = False  # the flattened config is logged as params
     if not interactive():  # a log file or CI: EpochSummary's one line per epoch instead
         arguments["enable_progress_bar"] = False
+    # checkpoints written beside their target and renamed: a failed write keeps the old one
+    arguments["plugins"] = [checkpoints.AtomicCheckpointIO()]
     if under_slurm():  # pre-emption is handled by SlurmPreemption, at a batch boundary
         from lightning_fabric.plugins.environments import SLURMEnvironment
 
-        arguments["plugins"] = [SLURMEnvironment(auto_requeue=False)]
+        arguments["plugins"].append(SLURMEnvironment(auto_requeue=False))
     if not task.automatic_optimization:
         arguments["gradient_clip_val"] = None
     return arguments
@@ -240,7 +255,9 @@ def under_slurm() -> bool:
 
 def other_callbacks(cfg: Config, echo) -> list[pl.Callback]:
     ckpt = cfg.callbacks.checkpoint
-    callbacks: list[pl.Callback] = [EpochSummary(echo, ckpt.monitor, ckpt.mode)]
+    # RNG states and the loader's position: a resumed fit equals an uninterrupted one
+    callbacks: list[pl.Callback] = [EpochSummary(echo, ckpt.monitor, ckpt.mode), RandomState(),
+                                    TermCheckpoint(echo)]
     if under_slurm():
         callbacks.append(SlurmPreemption())
     monitor = cfg.callbacks.gradient_monitor

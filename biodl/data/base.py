@@ -31,8 +31,10 @@ from pathlib import Path
 
 import numpy as np
 import pytorch_lightning as pl
+import torch
 from torch.utils.data import DataLoader, Dataset
 
+from biodl.data.buckets import EpochBatches, ResumableLoader, ShuffledBatches
 from biodl.data.sequences import collate
 from biodl.data.spec import InputSpec, Target
 from biodl.errors import BiodlError
@@ -86,10 +88,24 @@ class DataFormat(pl.LightningDataModule, ABC):
 
 class BatchLoaders:
     """train/val/test loaders over `self.datasets`, whose `__getitems__` builds whole batches;
-    batch sizes and workers from `self.cfg`."""
+    batch sizes and workers from `self.cfg`. On one process the training order is a function
+    of (the run's seed, epoch) and resumes at a batch (`biodl.data.buckets`); under DDP it is
+    Lightning's sharded shuffle."""
 
     def train_dataloader(self) -> DataLoader:
-        return self._loader("train", self.cfg.batch_size, shuffle=True)
+        if self._distributed():
+            return self._loader("train", self.cfg.batch_size, shuffle=True)
+        batches = ShuffledBatches(len(self.datasets["train"]), self.cfg.batch_size, run_seed())
+        return self.resumable_loader(batches)
+
+    def resumable_loader(self, batches: EpochBatches) -> ResumableLoader:
+        workers = self.cfg.num_workers
+        return ResumableLoader(self.datasets["train"], batches, collate_fn=collate,
+                               num_workers=workers, persistent_workers=workers > 0)
+
+    def _distributed(self) -> bool:
+        trainer = getattr(self, "trainer", None)
+        return trainer is not None and trainer.world_size > 1
 
     def val_dataloader(self) -> DataLoader:
         return self._loader("val", self.cfg.eval_batch_size or self.cfg.batch_size)
@@ -99,9 +115,17 @@ class BatchLoaders:
 
     def _loader(self, split: str, batch_size: int, shuffle: bool = False) -> DataLoader:
         workers = self.cfg.num_workers
+        # its own generator: creating its iterator draws no worker seed from the global torch
+        # RNG (persistent workers draw once per process, so a resumed fit would draw again)
         return DataLoader(self.datasets[split], batch_size=batch_size, shuffle=shuffle,
                           collate_fn=collate, num_workers=workers,
-                          persistent_workers=workers > 0)
+                          persistent_workers=workers > 0,
+                          generator=torch.Generator().manual_seed(run_seed()))
+
+
+def run_seed() -> int:
+    """The run's seed: `fit` seeds torch with the config's `seed` before building the data."""
+    return torch.initial_seed()
 
 
 def stratified_split(labels: np.ndarray, val: float, test: float, seed: int) -> dict[str, np.ndarray]:

@@ -20,8 +20,7 @@ from biodl.data.fasta import read_fasta
 from biodl.data.groups import split_groups
 from biodl.data.genbank import Contig, check_bases, is_genbank, read_contigs
 from biodl.data.buckets import LengthBuckets
-from biodl.data.base import BatchLoaders, DataFormat
-from biodl.data.sequences import collate
+from biodl.data.base import BatchLoaders, DataFormat, run_seed
 from biodl.data.spec import InputSpec, Kind, Target
 from biodl.errors import BiodlError
 from biodl.vocab import DNA_TOKENS, DNA_VOCAB_SIZE, IGNORE_INDEX
@@ -123,13 +122,9 @@ class SplitDataModule(BatchLoaders, DataFormat):
     def bucketed_loader(self, lengths: np.ndarray) -> DataLoader:
         """Training batches of similar lengths on one process (most rows then need no
         packing); under DDP, Lightning's sharded shuffle."""
-        trainer = getattr(self, "trainer", None)
-        if trainer is not None and trainer.world_size > 1:
+        if self._distributed():
             return super().train_dataloader()
-        buckets = LengthBuckets(lengths, self.cfg.batch_size, self.cfg.split.seed)
-        return DataLoader(self.datasets["train"], batch_sampler=buckets, collate_fn=collate,
-                          num_workers=self.cfg.num_workers,
-                          persistent_workers=self.cfg.num_workers > 0)
+        return self.resumable_loader(LengthBuckets(lengths, self.cfg.batch_size, run_seed()))
 
 
 

@@ -55,8 +55,7 @@ class SequenceDataset(Dataset):
         index = np.asarray(indices)
         codes = self.codes[index]
         if self.augment is not None:
-            seed = int(torch.randint(2**62, ()).item())  # follows the seeded torch RNG
-            codes = augment_codes(codes, self.augment, np.random.default_rng(seed))
+            codes = augment_codes(codes, self.augment, np.random.default_rng(batch_seed(indices)))
         y = self.labels[torch.from_numpy(index)]
         extra = {} if self.lengths is None else {"lengths": self.lengths[torch.from_numpy(index)]}
         if not self.encode:
@@ -69,6 +68,14 @@ class SequenceDataset(Dataset):
     def __getitem__(self, index: int) -> dict[str, torch.Tensor]:
         batch = self.__getitems__([index])
         return {key: value[0] for key, value in batch.items()}
+
+
+def batch_seed(indices: list[int]) -> int | tuple[int, ...]:
+    """The augmentation seed of a batch: the training sampler's (seed, epoch, batch number)
+    (`biodl.data.buckets.SeededBatch`), the same in any process and after a resume; else a
+    draw from the seeded torch RNG."""
+    seed = getattr(indices, "seed", None)
+    return seed if seed is not None else int(torch.randint(2**62, ()).item())
 
 
 def encode_batch(batch: dict[str, torch.Tensor], table: np.ndarray,

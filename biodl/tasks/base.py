@@ -34,6 +34,14 @@ class Task(pl.LightningModule):
 
     def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
         checkpoint["biodl_task"] = self.kind  # which Task class load_task rebuilds
+        if hasattr(self, "_loss_sum"):  # a mid-epoch checkpoint continues the epoch's mean
+            checkpoint["biodl_train_loss"] = {"sum": self._loss_sum.detach().cpu(),
+                                              "count": self._loss_count}
+
+    def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        running = checkpoint.get("biodl_train_loss")
+        if running is not None:
+            self._loss_sum, self._loss_count = running["sum"], running["count"]
 
     def make_metrics(self, prefix: str) -> MetricCollection:
         raise NotImplementedError
@@ -73,8 +81,9 @@ class Task(pl.LightningModule):
         Each `self.log` call costs about 1 ms in Lightning, several percent of a small
         model's step on a CPU, so the epoch mean is kept here and logged once, on the last batch.
         """
-        if batch_idx == 0 or not hasattr(self, "_loss_sum"):  # or resumed mid-epoch
+        if batch_idx == 0 or not hasattr(self, "_loss_sum"):
             self._loss_sum, self._loss_count = torch.zeros((), device=loss.device), 0
+        self._loss_sum = self._loss_sum.to(loss.device)  # restored from a checkpoint on the CPU
         self._loss_sum = self._loss_sum + loss.detach() * size
         self._loss_count += size
         every = self.trainer.log_every_n_steps if self._trainer else 1

@@ -4,8 +4,10 @@ ends (FINISHED, FAILED with the error, KILLED)."""
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import io
+import logging
 import subprocess
 import sys
 import traceback
@@ -15,6 +17,7 @@ from typing import TYPE_CHECKING, Any, Iterator
 
 import biodl
 from biodl.config.schema import TrackingConfig
+from biodl.errors import BiodlError
 from biodl.tracking.store import (_quiet_mlflow, artifact_location, check_reachable,
                                   check_writable, prepare_experiment, store_lock, tracking_uri,
                                   unique_run_name)
@@ -69,18 +72,35 @@ def run_outcome(logger: MLFlowLogger) -> Iterator[None]:
         end_run(logger, "KILLED")
         raise KeyboardInterrupt from None
     except Exception as error:
-        end_run(logger, "FAILED", traceback.format_exc(), f"{type(error).__name__}: {error}")
+        try:
+            end_run(logger, "FAILED", traceback.format_exc(), f"{type(error).__name__}: {error}")
+        except Exception as recording:  # e.g. the full disk holds the store too
+            if not disk_full(recording):
+                logging.getLogger("biodl").warning("could not record run %s as FAILED: %s",
+                                                   logger.run_id, str(recording).splitlines()[0])
+        if disk_full(error):
+            raise BiodlError(f"no space left for the MLflow store {logger._tracking_uri} of run "
+                             f"{logger.run_id}; free space there, then `biodl fit --resume "
+                             f"{logger.run_id}`") from None
         raise
     else:
         end_run(logger, "FINISHED")
 
 
+def disk_full(error: BaseException) -> bool:
+    """A full disk under a local SQLite store (MLflow wraps sqlite's error) or a file."""
+    return (getattr(error, "errno", None) == errno.ENOSPC
+            or "database or disk is full" in str(error))
+
+
 def end_run(logger: MLFlowLogger, status: str, details: str = "", summary: str = "") -> None:
+    """The status first, then the error's text (an artifact: a full disk may refuse it)."""
     client, run_id = logger.experiment, logger.run_id
-    if details:
-        client.log_text(run_id, details, "error.txt")
+    if summary:
         client.set_tag(run_id, "biodl.error", summary[:5000])
     client.set_terminated(run_id, status)
+    if details:
+        client.log_text(run_id, details, "error.txt")
     if status == "FINISHED":
         add_to_view(client, client.get_run(run_id))
 

@@ -265,3 +265,5 @@ def _quiet_mlflow() -> None:
     for name in ("alembic", "mlflow.store.db.utils", "mlflow.tracking.fluent",
                  "pytorch_lightning.loggers.mlflow", "lightning.pytorch.loggers.mlflow"):
         logging.getLogger(name).setLevel(logging.WARNING)
+    # its store errors (a full disk) are logged with the traceback, then raised: raised is enough
+    logging.getLogger("mlflow.store.db.utils").setLevel(logging.CRITICAL)

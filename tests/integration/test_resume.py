@@ -1,12 +1,14 @@
-"""A fit killed with SIGKILL mid-run resumes from its last checkpoint into the same run."""
+"""A fit killed with SIGKILL after an epoch's checkpoint, or stopped with SIGTERM mid-epoch,
+resumes into the same run and ends exactly where the uninterrupted fit with the same seed
+ends: every epoch's train/loss and val metrics and the test metrics equal to 1e-6."""
 
-import pytest
 import os
-import signal
+import shutil
 import subprocess
 import sys
-import time
+from pathlib import Path
 
+import pytest
 import torch
 from mlflow.tracking import MlflowClient
 
@@ -14,51 +16,152 @@ from ..conftest import DATA, ROOT
 
 pytestmark = pytest.mark.system  # several processes: CI runs these, make test skips them
 
-ECOLI = ROOT / "pipelines" / "ecoli_promoters"
-SETTINGS = ["--set", "model.channels=[8, 8]", "--set", "trainer.max_epochs=5",
-            "--set", "trainer.enable_progress_bar=false", "--set", "tracking.experiment=resume",
-            "--set", "callbacks.early_stopping.enabled=false"]
+SIGNAL_FIT = Path(__file__).parent / "signal_fit.py"
+EXACT = ["trainer.max_epochs=3", "trainer.limit_train_batches=1.0",
+         "trainer.limit_val_batches=1.0", "trainer.limit_test_batches=1.0",
+         "trainer.deterministic=true", "trainer.enable_progress_bar=false",
+         "callbacks.early_stopping.enabled=false"]
+# the E. coli CNN on 90 records, 5 batches an epoch, every augmentation a draw: strand, shift,
+# substitution; dropout in the model; batches built in a (persistent) worker process
+CNN = [str(DATA / "tiny_pipeline.yaml"), *EXACT, "data.augment.reverse_complement=true",
+       "data.augment.substitution=0.05", "data.num_workers=1"]
+SLICE = DATA / "leptospira_slice"
+# a BiLSTM tagger over variable-length windows batched by LengthBuckets, dropout between layers
+RNN = [str(ROOT / "pipelines" / "leptospira_coding"), *EXACT, "trainer.num_sanity_val_steps=0",
+       f"data.genbank={SLICE / 'contigs.gbk'}", "data.window=300", "data.batch_size=8",
+       "data.split.val_groups=[NZ_AHMY02000073.1]", "data.split.test_groups=[NZ_AHMY02000072.1]",
+       "model.hidden_size=8", "model.conv_channels=[8]", "model.dropout=0.3"]
 
 
-def biodl(*args, **kwargs):
-    return [sys.executable, "-m", "biodl.cli", *args], kwargs
-
-
-def wait_for_checkpoint(folder, process, timeout=120):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        found = list(folder.glob("biodl_runs/*/last.ckpt"))
-        if found:
-            return found[0]
-        assert process.poll() is None, process.communicate()
-        time.sleep(0.05)
-    raise TimeoutError("no last.ckpt written")
-
-
-def test_sigkill_then_resume_completes_the_same_run(workdir):
-    command = [sys.executable, "-m", "biodl.cli", "fit", str(ECOLI), *SETTINGS]
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    last = wait_for_checkpoint(workdir, process)
-    time.sleep(0.3)  # into the next epoch
-    os.kill(process.pid, signal.SIGKILL)
-    process.wait(timeout=30)
-    run_id = last.parent.name
-    state = torch.load(last, weights_only=True)  # a kill never leaves a half-written file
-    killed_at = state["epoch"]
-    assert killed_at < 4
-
-    client = MlflowClient(os.environ["MLFLOW_TRACKING_URI"])
-    assert client.get_run(run_id).info.status == "RUNNING"  # SIGKILL leaves no chance to end it
-    done = subprocess.run([sys.executable, "-m", "biodl.cli", "fit", "--resume", run_id],
+def biodl_fit(folder: Path, args: list[str], signal_at: tuple[str, int, int] | None = None):
+    """`biodl fit PIPELINE --set ARGS...` (or `biodl fit --resume RUN_ID`) in `folder`, with
+    its own MLflow store, optionally sending itself a signal after training batch (epoch,
+    batch); one thread, as in every fit compared here."""
+    folder.mkdir(exist_ok=True)
+    env = {**os.environ, "MLFLOW_TRACKING_URI": f"sqlite:///{folder / 'mlruns.db'}",
+           "OMP_NUM_THREADS": "1"}
+    start = ([str(SIGNAL_FIT), *map(str, signal_at)] if signal_at else ["-m", "biodl.cli", "fit"])
+    if args[0] != "--resume":
+        args = [args[0], *(x for s in args[1:] for x in ("--set", s))]
+    return subprocess.run([sys.executable, *start, *args], cwd=folder, env=env,
                           capture_output=True, text=True, timeout=300)
-    assert done.returncode == 0, done.stdout + done.stderr
-    assert f"mlflow run id: {run_id}" in done.stdout
 
+
+def run_id_of(folder: Path) -> str:
+    (run,) = (folder / "biodl_runs").iterdir()
+    return run.name
+
+
+def recorded(folder: Path, run_id: str) -> dict:
+    """The run's status, and (step, value) per epoch of train/loss and every val/ and test/
+    metric, in step order."""
+    client = MlflowClient(f"sqlite:///{folder / 'mlruns.db'}")
     run = client.get_run(run_id)
-    assert run.info.status == "FINISHED"
-    assert "test/mcc" in run.data.metrics
-    history = client.get_metric_history(run_id, "val/loss")
-    steps = [m.step for m in history]
-    assert len(set(steps)) == 5  # one validation per epoch, 5 epochs, across both processes
-    assert steps == sorted(steps)
-    assert len(client.search_runs([run.info.experiment_id])) == 1
+    names = [n for n in run.data.metrics if n == "train/loss" or n.startswith(("val/", "test/"))]
+    history = {n: [(m.step, m.value) for m in sorted(client.get_metric_history(run_id, n),
+                                                     key=lambda m: (m.step, m.timestamp))]
+               for n in names}
+    return {"status": run.info.status, "runs": len(client.search_runs(
+        [run.info.experiment_id])), "metrics": history}
+
+
+def assert_same_metrics(resumed: dict, uninterrupted: dict) -> None:
+    assert resumed["metrics"].keys() == uninterrupted["metrics"].keys()
+    for name, expected in uninterrupted["metrics"].items():
+        got = resumed["metrics"][name]
+        assert [s for s, _ in got] == [s for s, _ in expected], name
+        assert [v for _, v in got] == pytest.approx([v for _, v in expected], abs=1e-6), name
+
+
+def interrupted_then_resumed(folder: Path, args: list[str], signal_at, status: str) -> dict:
+    stopped = biodl_fit(folder, args, signal_at)
+    run_id = run_id_of(folder)
+    assert recorded(folder, run_id)["status"] == status, stopped.stderr[-2000:]
+    done = biodl_fit(folder, ["--resume", run_id])
+    assert done.returncode == 0, done.stdout + done.stderr[-3000:]
+    assert f"mlflow run id: {run_id}" in done.stdout
+    return {"stopped": stopped, "resumed": done, "record": recorded(folder, run_id)}
+
+
+@pytest.mark.parametrize("args", [CNN, RNN], ids=["cnn-augmented", "rnn-length-buckets"])
+def test_resume_after_sigkill_or_sigterm_equals_the_uninterrupted_fit(tmp_path, args):
+    plain = biodl_fit(tmp_path / "plain", args)
+    assert plain.returncode == 0, plain.stderr[-3000:]
+    uninterrupted = recorded(tmp_path / "plain", run_id_of(tmp_path / "plain"))
+    assert len(uninterrupted["metrics"]["train/loss"]) == 3
+
+    # SIGKILL during epoch 1: nothing can end the run; it resumes from epoch 0's last.ckpt
+    killed = interrupted_then_resumed(tmp_path / "kill", args, ("KILL", 1, 1), "RUNNING")
+    assert killed["stopped"].returncode == -9
+    assert "last.ckpt" in killed["resumed"].stdout.split("resuming run")[1].splitlines()[0]
+    # SIGTERM after epoch 1's batch 1: a checkpoint at that batch boundary, the run KILLED
+    termed = interrupted_then_resumed(tmp_path / "term", args, ("TERM", 1, 1), "KILLED")
+    assert termed["stopped"].returncode == 130, termed["stopped"].stderr[-2000:]
+    assert "hpc_ckpt_1.ckpt" in termed["resumed"].stdout.split("resuming run")[1].splitlines()[0]
+
+    for outcome in (killed, termed):
+        assert outcome["record"]["status"] == "FINISHED"
+        assert outcome["record"]["runs"] == 1  # resumed into the same run
+        assert_same_metrics(outcome["record"], uninterrupted)
+
+
+def test_resume_skips_a_truncated_last_checkpoint(tmp_path):
+    args = [*CNN[:1], "trainer.max_epochs=2", "trainer.enable_progress_bar=false"]
+    first = biodl_fit(tmp_path, args, ("KILL", 1, 0))
+    assert first.returncode == -9
+    folder = tmp_path / "biodl_runs" / run_id_of(tmp_path)
+    torch.load(folder / "best.ckpt", weights_only=True)  # whole: written beside, then renamed
+    last = folder / "last.ckpt"
+    last.write_bytes(last.read_bytes()[:1000])  # corrupted by something outside biodl
+    os.utime(folder / "best.ckpt", (1, 1))  # older than last.ckpt: the fallback
+
+    done = biodl_fit(tmp_path, ["--resume", folder.name])
+    assert done.returncode == 0, done.stderr[-3000:]
+    warning = next(line for line in done.stdout.splitlines() if line.startswith("warning:"))
+    assert "last.ckpt is unreadable (" in warning and "resuming from best.ckpt" in warning
+
+    best = folder / "best.ckpt"
+    best.write_bytes(best.read_bytes()[:1000])  # now neither loads
+    last.write_bytes(b"not a checkpoint")
+    failed = biodl_fit(tmp_path, ["--resume", folder.name])
+    assert failed.returncode == 2
+    (line,) = failed.stderr.strip().splitlines()
+    assert f"no readable checkpoint in {folder}: last.ckpt is unreadable" in line
+    assert "best.ckpt is unreadable" in line and "Traceback" not in failed.stderr
+
+
+def unshare_works() -> bool:
+    """Root, unshare, and a mount namespace allowed (mounting a small tmpfs for a test)."""
+    if os.geteuid() != 0 or not shutil.which("unshare"):
+        return False
+    return subprocess.run(["unshare", "-m", "true"], capture_output=True).returncode == 0
+
+
+@pytest.mark.skipif(not unshare_works(), reason="mounting a tmpfs needs root and unshare -m")
+@pytest.mark.parametrize("full", ["checkpoints", "everything"])
+def test_a_full_disk_fails_the_run_in_one_line(tmp_path, full):
+    """A real 3 MB tmpfs holding the checkpoints (best.ckpt, 1.9 MB, fits; last.ckpt does
+    not), or the working folder with the MLflow store too (whichever write fails first)."""
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    work = disk if full == "everything" else tmp_path
+    channels = "[128, 128]" if full == "checkpoints" else "[96, 96]"
+    sets = " ".join(f"--set '{s}'" for s in [f"model.channels={channels}",
+                                             "trainer.max_epochs=2",
+                                             f"callbacks.checkpoint.dir={disk / 'runs'}"])
+    status = (f"{sys.executable} -c \"from mlflow.tracking import MlflowClient as C; "
+              f"c = C('sqlite:///{work}/mlruns.db'); print('status', *[r.info.status for r in "
+              "c.search_runs([e.experiment_id for e in c.search_experiments()])])\"")
+    script = (f"mount -t tmpfs -o size=3m tmpfs {disk} && cd {work} && "
+              f"MLFLOW_TRACKING_URI=sqlite:///{work}/mlruns.db {sys.executable} -m biodl.cli "
+              f"fit {CNN[0]} {sets}; code=$?; {status} >&2; exit $code")
+    done = subprocess.run(["unshare", "-m", "sh", "-c", script], cwd=tmp_path,
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 2, done.stderr[-3000:]
+    assert "Traceback" not in done.stderr
+    (line,) = [s for s in done.stderr.splitlines() if s.startswith("error:")]
+    assert line.startswith("error: no space left ") and "biodl fit --resume" in line
+    if full == "checkpoints":
+        assert line.startswith(f"error: no space left in {disk / 'runs'}/")
+        assert "to write last.ckpt: it needs 1.9 MB" in line
+        assert "status FAILED" in done.stderr
