@@ -40,7 +40,9 @@ class UndefinedIsNaN:
     torchmetrics class, whose `target` state holds every target seen."""
 
     def compute(self) -> torch.Tensor:
-        target = dim_zero_cat(self.target) if self.target else torch.zeros(0)
+        target = self.target  # a list of batches; one tensor once synced across processes
+        if isinstance(target, list):
+            target = dim_zero_cat(target) if target else torch.zeros(0)
         if undefined(target, getattr(self, "num_classes", None)):
             return torch.tensor(float("nan"))
         return super().compute()

@@ -30,4 +30,4 @@ def test_ddp_on_two_cpu_processes(workdir):
     assert "test/mcc" in run.data.metrics
     [folder] = (workdir / "biodl_runs").iterdir()
     assert folder.name == run.info.run_id
-    assert sorted(p.name for p in folder.iterdir()) == ["best.ckpt", "last.ckpt"]
+    assert sorted(p.name for p in folder.iterdir()) == ["best.ckpt", "fit.log", "last.ckpt"]

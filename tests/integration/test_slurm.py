@@ -94,7 +94,7 @@ def test_make_slurm_runs_two_ddp_tasks_to_one_finished_run(cluster, tmp_path):
     assert (ROOT / ".slurm" / f"{job_id}.run_id").read_text().strip() == run.info.run_id
     [folder] = (tmp_path / "runs").iterdir()
     assert folder.name == run.info.run_id
-    assert sorted(p.name for p in folder.iterdir()) == ["best.ckpt", "last.ckpt"]
+    assert sorted(p.name for p in folder.iterdir()) == ["best.ckpt", "fit.log", "last.ckpt"]
 
 
 def test_preempted_job_requeues_and_resumes_into_the_same_run(cluster, tmp_path):
@@ -129,4 +129,5 @@ def test_preempted_job_requeues_and_resumes_into_the_same_run(cluster, tmp_path)
     assert folder.name == run.info.run_id
     names = {p.name for p in folder.iterdir()}
     # mid-epoch: hpc_ckpt_1; at an epoch's last batch the job requeues after its last.ckpt
-    assert {"best.ckpt", "last.ckpt"} <= names <= {"best.ckpt", "last.ckpt", "hpc_ckpt_1.ckpt"}
+    assert {"best.ckpt", "fit.log", "last.ckpt"} <= names <= {"best.ckpt", "fit.log", "last.ckpt",
+                                                      "hpc_ckpt_1.ckpt"}

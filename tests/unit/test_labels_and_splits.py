@@ -66,3 +66,13 @@ def test_auroc_is_kept_where_defined():
     metrics = build_metrics(["auroc"], "binary", 2, "test/")
     metrics.update(torch.tensor([0.2, 0.9, 0.4]), torch.tensor([0, 1, 1]))
     assert float(metrics.compute()["test/auroc"]) == 1.0
+
+
+def test_undefined_check_reads_a_synced_target_tensor_too():
+    """Under DDP torchmetrics syncs the list of target batches into one tensor first."""
+    from biodl.tasks.metrics import BinaryAUROC
+
+    metric = BinaryAUROC()
+    metric.update(torch.tensor([0.2, 0.9, 0.4]), torch.tensor([0, 1, 1]))
+    metric.preds, metric.target = torch.cat(metric.preds), torch.cat(metric.target)
+    assert metric.compute.__wrapped__(metric) == 1.0
