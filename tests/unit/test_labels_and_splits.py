@@ -75,4 +75,4 @@ def test_undefined_check_reads_a_synced_target_tensor_too():
     metric = BinaryAUROC()
     metric.update(torch.tensor([0.2, 0.9, 0.4]), torch.tensor([0, 1, 1]))
     metric.preds, metric.target = torch.cat(metric.preds), torch.cat(metric.target)
-    assert metric.compute.__wrapped__(metric) == 1.0
+    assert float(type(metric).compute(metric)) == 1.0  # the class method, not the syncing wrapper
