@@ -68,13 +68,7 @@ def fit(cfg: Config, echo=print, resume: str | None = None,
     datamodule.setup("fit")  # read and check the data before a run is opened
     task = build_task_for(cfg, datamodule)
 
-    logger = tracking.make_logger(cfg.tracking, run_id=resume)
-    if not resume and is_rank_zero():  # under DDP only rank 0 records; others get a no-op
-        params = {**flatten(to_dict(cfg)), "model_parameters": count_parameters(task.model)}
-        if precision_choice:
-            params["precision_choice"] = precision_choice
-        tracking.record_run_start(logger, params, dump_yaml(cfg), datamodule.input_files)
-        note_run_id(logger.run_id)
+    logger = open_run(cfg, task, datamodule, resume, precision_choice)
     # other DDP ranks have no run id; ModelCheckpoint broadcasts rank 0's folder at setup
     checkpoint = checkpoint_callback(cfg, logger.run_id or "not-rank-zero")
     # the run's folder also takes mid-epoch checkpoints (hpc_ckpt_N.ckpt: SIGTERM, Slurm)
@@ -104,6 +98,19 @@ def fit(cfg: Config, echo=print, resume: str | None = None,
     metrics = {k: float(v) for k, v in (results[0] if results else {}).items()}
     run_id = logger.run_id if is_rank_zero() else None  # other DDP ranks stay quiet
     return FitResult(run_id, metrics, best, time.perf_counter() - started, reason)
+
+
+def open_run(cfg: Config, task: Task, datamodule: DataFormat, resume: str | None,
+             precision_choice: str):
+    """The MLflow logger of a new run (params, config, tags recorded) or of the resumed one."""
+    logger = tracking.make_logger(cfg.tracking, run_id=resume)
+    if not resume and is_rank_zero():  # under DDP only rank 0 records; others get a no-op
+        params = {**flatten(to_dict(cfg)), "model_parameters": count_parameters(task.model)}
+        if precision_choice:
+            params["precision_choice"] = precision_choice
+        tracking.record_run_start(logger, params, dump_yaml(cfg), datamodule.input_files)
+        note_run_id(logger.run_id)
+    return logger
 
 
 def is_rank_zero() -> bool:
