@@ -106,3 +106,29 @@ def in_tiny_fit(tiny_fit, monkeypatch):
     monkeypatch.setenv("BIODL_CACHE", str(tiny_fit.folder / "cache"))
     mlflow.set_tracking_uri(tiny_fit.uri)
     return tiny_fit
+
+
+def tiff_classes(root: Path, channels: int, height: int = 12, width: int = 12) -> Path:
+    """root/{dim,bright}/<i>.tif: 12 random 16-bit (C, H, W) stacks each, bright ones shifted
+    up by 20,000 so a model can tell them apart."""
+    import numpy as np
+    import tifffile
+
+    rng = np.random.default_rng(0)
+    for label, shift in (("dim", 0), ("bright", 20000)):
+        folder = root / label
+        folder.mkdir(parents=True)
+        for i in range(12):
+            image = rng.integers(0, 30000, (channels, height, width)).astype(np.uint16) + shift
+            tifffile.imwrite(folder / f"{i}.tif", image)
+    return root
+
+
+def variable_length_rnn(write) -> tuple[Path, Path, list[str]]:
+    """Two FASTA classes of 8-28 bp records and the overrides of a tiny variable-length RNN."""
+    a = write("a.fa", "".join(f">a{i}\n{'ACGT' * (3 + i % 5)}\n" for i in range(30)))
+    b = write("b.fa", "".join(f">b{i}\n{'GGCA' * (2 + i % 7)}\n" for i in range(30)))
+    return a, b, [f"data.classes={{a: {a}, b: {b}}}", "data.length=null",
+                  "data.variable_length=true", "data.leakage=ignore",
+                  "model={name: rnn_classifier, input: onehot, hidden_size: 8}",
+                  "task.metrics=null"]

@@ -6,7 +6,7 @@ from biodl.config import load_config
 from biodl.tasks import ClassificationTask, RegressionTask, load_task
 from biodl.train import fit
 
-from ..conftest import DATA
+from ..conftest import DATA, variable_length_rnn
 
 GUE = DATA / "gue_tf0"
 
@@ -94,12 +94,8 @@ def test_same_config_and_seed_give_identical_metrics(workdir):
 
 
 def test_variable_length_sequences_reach_an_rnn_as_lengths(workdir, write):
-    a = write("a.fa", "".join(f">a{i}\n{'ACGT' * (3 + i % 5)}\n" for i in range(30)))
-    b = write("b.fa", "".join(f">b{i}\n{'GGCA' * (2 + i % 7)}\n" for i in range(30)))
-    cfg = load_config(DATA / "tiny_pipeline.yaml", [
-        f"data.classes={{a: {a}, b: {b}}}", "data.length=null", "data.variable_length=true",
-        "data.leakage=ignore", "model={name: rnn_classifier, input: onehot, hidden_size: 8}",
-        "task.metrics=null"])
+    _, _, overrides = variable_length_rnn(write)
+    cfg = load_config(DATA / "tiny_pipeline.yaml", overrides)
     from biodl.data.datamodules import SequenceDataModule
 
     dm = SequenceDataModule(cfg.data)

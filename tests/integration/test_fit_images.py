@@ -1,23 +1,15 @@
 """A 2-batch ResNet fit on generated 5-channel 16-bit TIFFs, through `biodl.train.fit`."""
 
-import numpy as np
-import tifffile
 
 from biodl.config import load_config
 from biodl.tasks import load_task
 from biodl.train import fit
 
-from ..conftest import DATA
+from ..conftest import DATA, tiff_classes
 
 
 def test_resnet_on_five_channel_tiff_folders(workdir):
-    rng = np.random.default_rng(0)
-    for label, shift in (("dim", 0), ("bright", 20000)):
-        folder = workdir / "cells" / label
-        folder.mkdir(parents=True)
-        for i in range(12):
-            image = rng.integers(0, 30000, (5, 12, 12)).astype(np.uint16) + shift
-            tifffile.imwrite(folder / f"{i}.tif", image)
+    tiff_classes(workdir / "cells", channels=5)
     cfg = load_config(DATA / "tiny_pipeline.yaml", [
         "data.format=images", f"data.root={workdir / 'cells'}", "data.size=8",
         "data.channels=[dna, actin, tubulin, er, mito]", "data.batch_size=8",

@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import csv
 
-import numpy as np
 import pytest
-import tifffile
 from mlflow.tracking import MlflowClient
 from typer.testing import CliRunner
 
@@ -17,7 +15,7 @@ from biodl.data.fasta import read_fasta
 from biodl.data.formats import build_datamodule
 from biodl.train import fit
 
-from ..conftest import DATA, ROOT, SMOKE
+from ..conftest import DATA, ROOT, SMOKE, tiff_classes, variable_length_rnn
 from .test_fit_sequence_tasks import QUICK, SLICE
 
 runner = CliRunner()
@@ -121,12 +119,8 @@ def test_table_multiclass(workdir):
 
 
 def test_variable_length_rnn(workdir, write):
-    a = write("a.fa", "".join(f">a{i}\n{'ACGT' * (3 + i % 5)}\n" for i in range(30)))
-    b = write("b.fa", "".join(f">b{i}\n{'GGCA' * (2 + i % 7)}\n" for i in range(30)))
-    cfg = load_config(DATA / "tiny_pipeline.yaml", [
-        f"data.classes={{a: {a}, b: {b}}}", "data.length=null", "data.variable_length=true",
-        "data.leakage=ignore", "model={name: rnn_classifier, input: onehot, hidden_size: 8}",
-        "task.metrics=null"])
+    a, b, overrides = variable_length_rnn(write)
+    cfg = load_config(DATA / "tiny_pipeline.yaml", overrides)
     result = fit(cfg, echo=lambda *_: None)
     ids = split_ids_of(cfg)
     write_fasta(workdir / "test.fa", fasta_records(a, b), ids)
@@ -136,13 +130,7 @@ def test_variable_length_rnn(workdir, write):
 
 
 def test_images(workdir):
-    rng = np.random.default_rng(0)
-    for label, shift in (("dim", 0), ("bright", 20000)):
-        folder = workdir / "cells" / label
-        folder.mkdir(parents=True)
-        for i in range(12):
-            image = rng.integers(0, 30000, (3, 12, 10)).astype(np.uint16) + shift
-            tifffile.imwrite(folder / f"{i}.tif", image)
+    tiff_classes(workdir / "cells", channels=3, width=10)
     cfg = load_config(DATA / "tiny_pipeline.yaml", [
         "data.format=images", f"data.root={workdir / 'cells'}", "data.size=8",
         "data.batch_size=8", "data.split.val=0.25", "data.split.test=0.25",

@@ -13,7 +13,7 @@ import torch
 
 from biodl import checkpoints
 from biodl.callbacks import RandomState
-from biodl.data.buckets import LengthBuckets, ResumableLoader, SeededBatch, ShuffledBatches
+from biodl.data.buckets import LengthBuckets, ResumableLoader, ShuffledBatches
 from biodl.errors import BiodlError
 
 
@@ -101,10 +101,11 @@ def test_the_loader_saves_the_batches_it_handed_out():
     loader = ResumableLoader(Indices(), ShuffledBatches(10, 3, seed=5), collate_fn=lambda b: b)
     loader.batch_sampler.set_epoch(1)
     batches = iter(loader)
-    first, second = next(batches), next(batches)
+    served = [next(batches)["i"].tolist() for _ in range(2)]
     state = loader.state_dict()
     assert state == {"epoch": 1, "served": 2}
     rest = [b["i"].tolist() for b in batches]
+    assert sorted(i for b in served + rest for i in b) == list(range(10))  # one whole epoch
 
     again = ResumableLoader(Indices(), ShuffledBatches(10, 3, seed=5), collate_fn=lambda b: b)
     again.load_state_dict(state)
