@@ -23,10 +23,10 @@ import yaml
 from biodl.config.binding import Origins, bind, closest
 from biodl.config.data import TableData, check_table_files
 from biodl.config.schema import DATA_FORMATS, Config, ModelConfig
+from biodl.config.shipped import SHIPPED, shipped_config
 from biodl.errors import BiodlError
 
 PIPELINE_FILE = "pipeline.yaml"
-SHIPPED = "biodl:"  # the prefix of a defaults entry naming one of biodl's shipped configs
 
 
 def find_pipeline(source: str | Path, search: Path | None = None) -> Path:
@@ -209,29 +209,6 @@ def _defaults(entries: Any, path: Path) -> list[Path]:
     return found
 
 
-def shipped_root() -> Path:
-    """The folder holding biodl's `configs/`: the package itself when a wheel ships them as
-    package data (biodl/configs), else the source tree above it (an editable install)."""
-    import biodl
-
-    package = Path(biodl.__file__).resolve().parent
-    return package if (package / "configs").is_dir() else package.parent
-
-
-def shipped_config(entry: str, where: Path | str = "defaults") -> Path:
-    """`biodl:configs/model/cnn1d.yaml` -> that file of biodl's shipped configs."""
-    name = entry[len(SHIPPED):].strip().lstrip("/")
-    root = shipped_root()
-    target = (root / name).resolve()
-    inside = target.is_relative_to((root / "configs").resolve())
-    if not inside or not target.is_file():
-        shipped = sorted(p.relative_to(root).as_posix() for p in (root / "configs").rglob("*.yaml"))
-        raise BiodlError(f"{where}: defaults entry '{entry}' is not one of biodl's shipped "
-                         f"configs (looked at {target}); shipped: "
-                         f"{', '.join(SHIPPED + s for s in shipped)}")
-    return target
-
-
 def _record(data: Any, key: str, folder: Path, origins: Origins) -> None:
     if isinstance(data, dict):
         for name, value in data.items():
@@ -298,5 +275,5 @@ def _plain(value: Any) -> Any:
     return value
 
 
-__all__ = ["load_config", "find_pipeline", "shipped_config", "shipped_root", "bind_config",
+__all__ = ["load_config", "find_pipeline", "bind_config",
            "to_dict", "dump_yaml", "flatten", "closest"]

@@ -13,21 +13,18 @@ and column.
 
 from __future__ import annotations
 
-import gzip
-import io
-import zlib
 from dataclasses import dataclass
 from itertools import chain, repeat
 from pathlib import Path
-from typing import BinaryIO, Iterator, NamedTuple
+from typing import Iterator, NamedTuple
 
 import numpy as np
 
-from biodl.data.fasta_blocks import _GZIP_MAGIC, VALID_BASES, Piece, file_blocks, pack_block
+from biodl.data.fasta_blocks import VALID_BASES, Piece, file_blocks, pack_block
+from biodl.data.files import _existing, is_gzip
 from biodl.errors import BiodlError
 
-__all__ = ["VALID_BASES", "Packed", "Record", "is_gzip", "open_bytes", "read_fasta",
-           "read_fasta_packed"]
+__all__ = ["VALID_BASES", "Packed", "Record", "read_fasta", "read_fasta_packed"]
 
 BLOCK_BYTES = 4 << 20  # parse size: larger costs more page faults, smaller more calls
 
@@ -80,52 +77,6 @@ def _piece_records(piece: Piece) -> list[Record]:
 
 def _records(ids: list[str], seqs: list[bytes], lines: np.ndarray) -> list[Record]:
     return list(map(tuple.__new__, repeat(Record), zip(ids, seqs, lines.tolist())))
-
-
-def is_gzip(path: Path) -> bool:
-    with open(path, "rb") as handle:
-        return handle.read(2) == _GZIP_MAGIC
-
-
-def open_bytes(path: Path) -> BinaryIO:
-    """Open a file for binary reading, decompressing gzip whatever its name; a truncated or
-    corrupt gzip stream is a BiodlError naming the file."""
-    handle = open(_existing(Path(path)), "rb")
-    if handle.peek(2)[:2] == _GZIP_MAGIC:
-        return _NamedGzip(Path(path), io.BufferedReader(handle))  # type: ignore[return-value]
-    return handle
-
-
-class _NamedGzip(gzip.GzipFile):
-    """gzip.GzipFile whose decompression errors (EOFError, zlib.error, BadGzipFile) name the
-    file and the fix instead of surfacing as a bare library error."""
-
-    def __init__(self, path: Path, fileobj):
-        super().__init__(fileobj=fileobj, mode="rb")
-        self.source = path
-
-    def _named(method):
-        def wrapper(self, *args):
-            try:
-                return method(self, *args)
-            except (EOFError, zlib.error, gzip.BadGzipFile) as error:
-                raise BiodlError(f"{self.source}: the gzip data is truncated or corrupt "
-                                 f"({error}); copy or download the file again (`gzip -t "
-                                 f"{self.source}` checks it)") from None
-        return wrapper
-
-    read = _named(gzip.GzipFile.read)
-    read1 = _named(gzip.GzipFile.read1)
-    readinto = _named(gzip.GzipFile.readinto)
-    readline = _named(gzip.GzipFile.readline)
-    peek = _named(gzip.GzipFile.peek)
-
-
-def _existing(path: Path) -> Path:
-    if not path.is_file():
-        hint = "it is a folder" if path.is_dir() else "check the path"
-        raise BiodlError(f"{path}: file not found ({hint})")
-    return path
 
 
 def read_fasta(path: Path, unique_ids: bool = True) -> Iterator[Record]:

@@ -14,7 +14,7 @@ from typing import NamedTuple, Sequence
 import numpy as np
 
 from biodl.data import encoding
-from biodl.data.fasta import open_bytes
+from biodl.data.files import open_bytes
 from biodl.errors import BiodlError
 
 

@@ -13,7 +13,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from biodl.data.fasta import is_gzip
+from biodl.data.files import is_gzip
 from biodl.errors import BiodlError
 
 INDEX_BLOCK = 16 << 20  # bytes read at a time while indexing

@@ -11,7 +11,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from biodl.data.fasta import open_bytes
+from biodl.data.files import open_bytes
 from biodl.data.genome import Genome, Window
 from biodl.errors import BiodlError
 

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Iterator
 
 from biodl.config.binding import closest
-from biodl.data.fasta import open_bytes
+from biodl.data.files import open_bytes
 from biodl.errors import BiodlError
 
 

@@ -14,7 +14,8 @@ from typing import Iterator
 
 import numpy as np
 
-from biodl.data.fasta import open_bytes, read_fasta
+from biodl.data.fasta import read_fasta
+from biodl.data.files import open_bytes
 from biodl.data.spec import InputSpec
 from biodl.data.tables import iter_rows
 from biodl.errors import BiodlError

@@ -33,7 +33,8 @@ from typing import Iterator, NamedTuple, Optional
 import numpy as np
 
 from biodl.data import encoding, prepare
-from biodl.data.fasta import is_gzip, read_fasta
+from biodl.data.fasta import read_fasta
+from biodl.data.files import is_gzip
 from biodl.data.genome import Genome
 from biodl.data.sequences import check_bases
 from biodl.data.spec import InputSpec, Kind, Target

@@ -8,7 +8,8 @@ from pathlib import Path
 import numpy as np
 
 from biodl.config.binding import closest
-from biodl.data.fasta import VALID_BASES, open_bytes
+from biodl.data.fasta import VALID_BASES
+from biodl.data.files import open_bytes
 from biodl.data.tables import delimiter_for, iter_rows
 from biodl.errors import BiodlError
 from biodl.vocab import class_order

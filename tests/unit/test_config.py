@@ -135,6 +135,6 @@ def test_unknown_shipped_config_lists_the_shipped_ones(tmp_path, entry):
 
 
 def test_shipped_configs_are_biodls_own():
-    from biodl.config.loader import shipped_config
+    from biodl.config.shipped import shipped_config
 
     assert shipped_config("biodl:configs/trainer/smoke.yaml") == ROOT / "configs/trainer/smoke.yaml"
