@@ -4,11 +4,10 @@
 one uint8 array, where each record starts, its length and its header's line); `read_fasta`
 yields one `Record` at a time and is a view over the same block reader.
 
-The file is read in blocks of whole records (about 4 MB). Each block is parsed with numpy and
-bytes operations, never a Python step per record for the bases (`fasta_blocks.pack_block`);
-the ids are the one Python object per record. Only a block that fails a check is walked line by
-line (`_parse_slowly`), to tolerate spaces at line ends as before and to report the exact line
-and column.
+The file is read in blocks (about 4 MB) by `fasta_blocks`, and each block is parsed by one
+compiled loop (`fasta_kernel`); the ids are the one Python object per record. Only a stretch
+that the loop refuses is walked line by line here (`_parse_slowly`), to tolerate spaces at
+line ends as before and to report the exact line and column.
 """
 
 from __future__ import annotations
@@ -16,17 +15,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from itertools import chain, repeat
 from pathlib import Path
-from typing import Iterator, NamedTuple
+from typing import BinaryIO, Iterator, NamedTuple, Optional
 
 import numpy as np
 
-from biodl.data.fasta_blocks import VALID_BASES, Piece, file_blocks, pack_block
+from biodl.data.fasta_blocks import VALID_BASES, Bases, Blocks, Piece, Unclean, open_fasta
 from biodl.data.files import _existing, is_gzip
 from biodl.errors import BiodlError
 
 __all__ = ["VALID_BASES", "Packed", "Record", "read_fasta", "read_fasta_packed"]
 
 BLOCK_BYTES = 4 << 20  # parse size: larger costs more page faults, smaller more calls
+PREAMBLE_BYTES = 1 << 16  # read at a time while looking for the first header
 
 
 class Record(NamedTuple):
@@ -71,7 +71,8 @@ def _slices(data: bytes, starts: np.ndarray, ends: np.ndarray) -> list[bytes]:
 
 
 def _piece_records(piece: Piece) -> list[Record]:
-    return _records(piece.ids, _slices(piece.data, piece.starts, piece.starts + piece.lengths),
+    starts = piece.starts
+    return _records(piece.ids, _slices(piece.bases.tobytes(), starts, starts + piece.lengths),
                     piece.lines)
 
 
@@ -95,12 +96,11 @@ def read_fasta_packed(path: Path, unique_ids: bool = True) -> Packed:
     """The whole file as a `Packed`, with the same checks and errors as `read_fasta`."""
     path = _existing(Path(path))
     size = path.stat().st_size
-    seq, seen = _Bases(4 * size if is_gzip(path) else size), _Seen(unique_ids, each_block=False)
+    bases, seen = Bases(4 * size if is_gzip(path) else size), _Seen(unique_ids, each_block=False)
     ids: list[str] = []
     lengths, lines = [], []
     try:
-        for piece in _pieces(path, seen):
-            seq.add(piece)
+        for piece in _pieces(path, seen, bases):
             ids.extend(piece.ids)
             lengths.append(piece.lengths)
             lines.append(piece.lines)
@@ -111,34 +111,7 @@ def read_fasta_packed(path: Path, unique_ids: bool = True) -> Packed:
     lengths = np.concatenate(lengths)
     starts = np.zeros(len(lengths), dtype=np.int64)
     np.cumsum(lengths[:-1], out=starts[1:])
-    return Packed(ids, seq.array(), starts, lengths, np.concatenate(lines))
-
-
-class _Bases:
-    """A growing uint8 array (numpy memory: filled a block at a time, it pages in fast)."""
-
-    def __init__(self, capacity: int):
-        self.data = np.empty(max(capacity, 1 << 16), dtype=np.uint8)
-        self.size = 0
-
-    def add(self, piece: Piece) -> None:
-        end = self.size + int(piece.lengths.sum())
-        if end > len(self.data):
-            grown = np.empty(max(2 * len(self.data), end), dtype=np.uint8)
-            grown[:self.size] = self.data[:self.size]
-            self.data = grown
-        data = np.frombuffer(piece.data, dtype=np.uint8)
-        if piece.end_to_end():
-            self.data[self.size:end] = data
-        else:  # long records, headers between: a copy per record
-            at = self.size
-            for start, length in zip(piece.starts.tolist(), piece.lengths.tolist()):
-                self.data[at:at + length] = data[start:start + length]
-                at += length
-        self.size = end
-
-    def array(self) -> np.ndarray:
-        return self.data[:self.size]
+    return Packed(ids, bases.array(), starts, lengths, np.concatenate(lines))
 
 
 class _Seen:
@@ -163,11 +136,19 @@ class _Seen:
             if len(self.ids) != before + len(piece.ids):
                 return False
         else:
-            self.hashes.append(np.fromiter(map(hash, piece.ids), np.int64, len(piece.ids)))
+            self.hashes.append(piece.hashes)
         self.pieces.append(piece)
         if self.first is not None:
             self.first.add(piece)
         return True
+
+    def raise_duplicate(self, path: Path, piece: Piece) -> None:
+        """Raise the error of the first record of `piece` whose id came before."""
+        first = dict(self.first_lines())
+        for rid, line in zip(piece.ids, piece.lines.tolist()):
+            if rid in first:
+                raise _duplicate(path, rid, line, first[rid])
+            first[rid] = line
 
     def first_lines(self) -> _FirstLines:
         """id -> line of its first header, over the blocks taken so far."""
@@ -207,26 +188,47 @@ class _FirstLines(dict):
             self.setdefault(rid, line)
 
 
-def _pieces(path: Path, seen: _Seen) -> Iterator[Piece]:
-    line, started = 1, False
-    for block in file_blocks(_existing(path), BLOCK_BYTES):
-        if not started and not block.startswith(b">"):
-            block, line = _skip_preamble(path, block)
-            if not block:
-                continue
-        started = True
-        if b"\r" in block:
-            block = block.replace(b"\r\n", b"\n")  # a lone '\r' is then a bad character
-        piece = pack_block(block, line)
-        if piece is None or not seen.add(piece):
-            before = seen.first_lines() if seen.unique else _FirstLines(False)
-            records = list(_parse_slowly(path, block, line, before))
-            piece = Piece.of_records(records, block.count(b"\n"))
-            seen.add(piece)
-        line += piece.newlines
-        yield piece
+def _pieces(path: Path, seen: _Seen, out: Optional[Bases] = None) -> Iterator[Piece]:
+    """The file's records block by block, every check made; with `out`, the bases go there."""
+    started = False
+    with open_fasta(_existing(path)) as source:
+        head, line = _start(path, source)
+        for piece in Blocks(source, BLOCK_BYTES, line, head).pieces(out):
+            if isinstance(piece, Unclean):
+                piece = _slow_piece(path, piece, seen)
+                if out is not None:
+                    out.add(piece.bases)
+            elif not seen.add(piece):
+                seen.raise_duplicate(path, piece)
+            started = True
+            yield piece
     if not started:
         raise BiodlError(f"{path}: no FASTA records (the file is empty or has no '>' header)")
+
+
+def _start(path: Path, source: BinaryIO) -> tuple[bytes, int]:
+    """The bytes read from the first header on, and its line: blank lines before it are
+    skipped, anything else there is not FASTA."""
+    text = b""
+    while True:
+        chunk = bytearray(PREAMBLE_BYTES)
+        got = source.readinto(chunk)
+        text += chunk[:got]
+        if text.startswith(b">"):
+            return text, 1
+        if b"\n>" in text or not got or text.strip():
+            return _skip_preamble(path, text)
+
+
+def _slow_piece(path: Path, unclean: Unclean, seen: _Seen) -> Piece:
+    text = unclean.text
+    if b"\r" in text:
+        text = text.replace(b"\r\n", b"\n")  # a lone '\r' is then a bad character
+    before = seen.first_lines() if seen.unique else _FirstLines(False)
+    piece = Piece.of_records(list(_parse_slowly(path, text, unclean.line, before)),
+                             text.count(b"\n"))
+    seen.add(piece)
+    return piece
 
 
 def _skip_preamble(path: Path, block: bytes) -> tuple[bytes, int]:

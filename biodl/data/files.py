@@ -9,19 +9,20 @@ import zlib
 from pathlib import Path
 from typing import BinaryIO
 
-from biodl.data.fasta_blocks import _GZIP_MAGIC
 from biodl.errors import BiodlError
+
+GZIP_MAGIC = b"\x1f\x8b"
 
 
 def is_gzip(path: Path) -> bool:
     with open(path, "rb") as handle:
-        return handle.read(2) == _GZIP_MAGIC
+        return handle.read(2) == GZIP_MAGIC
 
 def open_bytes(path: Path) -> BinaryIO:
     """Open a file for binary reading, decompressing gzip whatever its name; a truncated or
     corrupt gzip stream is a BiodlError naming the file."""
     handle = open(_existing(Path(path)), "rb")
-    if handle.peek(2)[:2] == _GZIP_MAGIC:
+    if handle.peek(2)[:2] == GZIP_MAGIC:
         return _NamedGzip(Path(path), io.BufferedReader(handle))  # type: ignore[return-value]
     return handle
 

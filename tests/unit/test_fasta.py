@@ -100,21 +100,33 @@ def test_packed_gzip_crlf_blank_lines_and_lowercase(write, monkeypatch, block):
         assert packed.records() == list(read_fasta(path))
 
 
-@pytest.mark.parametrize("groups, mask_below, in_place", [
-    (8, 400, 4096), (1, 400, 4096), (0, 400, 4096), (0, 0, 4096), (8, 400, 0)])
-def test_every_route_to_the_bases_gives_the_same_arrays(write, monkeypatch, groups, mask_below,
-                                                        in_place):
-    """Rows of one length, rows per length, a numpy mask, a join of slices, left in place."""
-    import biodl.data.fasta_blocks as blocks
-    monkeypatch.setattr(blocks, "MAX_ROW_GROUPS", groups)
-    monkeypatch.setattr(blocks, "MASK_BELOW", mask_below)
-    monkeypatch.setattr(blocks, "IN_PLACE_ABOVE", in_place)
-    path = write("x.fa", ">a\nACG\nT\n>b x\nGG\n>c\nACGT\n>d\nA\n")
+@pytest.mark.parametrize("block", [3, 7, 16, 1 << 20])
+def test_clean_and_unclean_records_give_the_same_arrays_at_any_block_size(write, monkeypatch,
+                                                                          block):
+    """The compiled loop takes clean records, a record with spaces goes line by line, and a
+    block cuts records anywhere (a record longer than the block grows it)."""
+    import biodl.data.fasta as fasta
+    monkeypatch.setattr(fasta, "BLOCK_BYTES", block)
+    path = write("x.fa", ">a\nACG\nT\n>b x\nGG  \n>c\nACGTACGTACGTACGTACGT\n>d\nA")
     assert _arrays(read_fasta_packed(path)) == (
-        ["a", "b", "c", "d"], b"ACGTGGACGTA", [0, 4, 6, 10], [4, 2, 4, 1], [1, 4, 6, 8])
-    assert [r.seq for r in read_fasta(path)] == [b"ACGT", b"GG", b"ACGT", b"A"]
+        ["a", "b", "c", "d"], b"ACGTGGACGTACGTACGTACGTACGTA", [0, 4, 6, 26], [4, 2, 20, 1],
+        [1, 4, 6, 8])
+    assert [r.seq for r in read_fasta(path)] == [b"ACGT", b"GG", b"ACGT" * 5, b"A"]
     with pytest.raises(BiodlError, match="line 7 column 3: character 'J'"):
         read_fasta_packed(write("y.fa", ">a\nACG\n>b x\nGG\n>c\nAC\nACJ\n"))
+
+
+@pytest.mark.parametrize("text, line, first", [
+    (">a\nAC\n>b\nGT \n>a\nGG\n", 5, 1),  # first clean, then through the slow path
+    (">a\nAC \n>b\nGT\n>a\nGG\n", 5, 1),  # first through the slow path, then clean
+    (b">\xe9\nA\n>\xe8 \nC\n", 3, 1),  # non-ASCII bytes: the same id once decoded
+])
+def test_duplicates_are_found_across_the_fast_and_slow_paths(write, text, line, first):
+    path = write("x.fa", text)
+    for read in (lambda p: list(read_fasta(p)), read_fasta_packed):
+        with pytest.raises(BiodlError, match=f"line {line}: duplicate id .* \\(first at line "
+                                             f"{first}\\)"):
+            read(path)
 
 
 @pytest.mark.parametrize("header, rid", [
