@@ -78,6 +78,7 @@ class Blocks:
         self.buffer = np.empty(max(size, 2 * len(head), 64), dtype=np.uint8)
         self.buffer[:len(head)] = np.frombuffer(head, dtype=np.uint8)
         self.filled, self.final = len(head), False
+        self.scratch: Optional[tuple[np.ndarray, ...]] = None
 
     def pieces(self, out: Optional[Bases] = None) -> Iterator[Union[Piece, Unclean]]:
         while self._fill():
@@ -99,10 +100,7 @@ class Blocks:
         the block cuts, the bytes they take)."""
         bases = out.room(len(data)) if out is not None else np.empty(len(data), np.uint8)
         at = out.size if out is not None else 0
-        most = len(data) // 4 + 1  # a record takes at least '>', an id, '\n' and a base
-        ids = np.empty(len(data) + 1, dtype=np.uint8)
-        lengths, lines = np.empty(most, np.int64), np.empty(most, np.int64)
-        hashes = np.empty(most, np.uint64)
+        ids, lengths, lines, hashes = self._scratch(len(data))
         status, records, written, id_bytes, used, newlines = scan(
             data, self.final, _BAD, bases, at, ids, lengths, lines, hashes, self.line)
         if not records:
@@ -111,8 +109,18 @@ class Blocks:
             out.size += written
         names = ids[:id_bytes].tobytes().decode("ascii", errors="replace").split("\n")[:-1]
         kept = bases[at:at + written] if out is None else bases[:0]  # no view of `out`: it grows
-        return status != UNCLEAN, Piece(names, kept, lengths[:records], lines[:records],
-                                        hashes[:records], newlines), used
+        return status != UNCLEAN, Piece(names, kept, lengths[:records].copy(),
+                                        lines[:records].copy(), hashes[:records].copy(),
+                                        newlines), used
+
+    def _scratch(self, size: int) -> tuple[np.ndarray, ...]:
+        """`scan`'s outputs for a block of `size` bytes, kept from block to block (fresh
+        arrays cost a page fault per 4 kB on every block)."""
+        if self.scratch is None or len(self.scratch[0]) < size + 1:
+            most = size // 4 + 1  # a record takes at least '>', an id, '\n' and a base
+            self.scratch = (np.empty(size + 1, np.uint8), np.empty(most, np.int64),
+                            np.empty(most, np.int64), np.empty(most, np.uint64))
+        return self.scratch
 
     def _fill(self) -> bool:
         """Top the buffer up from the file; False when nothing is left."""
