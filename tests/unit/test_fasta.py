@@ -176,3 +176,53 @@ def test_gzip_members_are_read_one_after_another_and_truncation_is_named(write):
     cut = write("y.fa.gz", gzip.compress(b"".join(b">r%d\nACGT\n" % i for i in range(900)))[:-20])
     with pytest.raises(BiodlError, match="y.fa.gz: the gzip stream ends early"):
         read_fasta_packed(cut)
+
+
+def _random_fasta(rng) -> bytes:
+    """Clean records mostly; now and then a space, a bad character, CRLF, a blank line, an
+    id seen before, an empty record or no final newline."""
+    parts = []
+    for number in range(rng.randint(1, 12)):
+        rid = rng.choice(["a", "b", "x" * 40]) if rng.random() < 0.03 else f"r{number}"
+        parts.append(rng.choice([">", ">", "> "]) + rid + rng.choice(["", " desc", "\tx"]) + "\n")
+        for _ in range(rng.randint(0 if rng.random() < 0.02 else 1, 6)):
+            alphabet = "ACGTN" if rng.random() < 0.97 else "acgtnRYJ* >"
+            width = rng.choice([1, 5, 60, 60, 60, 61])
+            parts.append("".join(rng.choice(alphabet) for _ in range(width))
+                         + (" " if rng.random() < 0.02 else "") + "\n")
+        if rng.random() < 0.03:
+            parts.append("\n")
+    text = "".join(parts)
+    text = text.rstrip("\n") if rng.random() < 0.1 else text
+    return (text.replace("\n", "\r\n") if rng.random() < 0.1 else text).encode()
+
+
+def _outcome(read, path):
+    try:
+        return [tuple(r) for r in read(path)]
+    except BiodlError as error:
+        return str(error)
+
+
+def test_the_compiled_loop_agrees_with_the_line_by_line_reader(write, monkeypatch):
+    """300 random files, each read by the compiled loop (at a random block size) and by the
+    line-by-line path alone (`scan` made to refuse everything): the same records or the same
+    error."""
+    import random
+
+    import biodl.data.fasta as fasta
+    import biodl.data.fasta_blocks as blocks
+    rng, scan = random.Random(0), blocks.scan
+    refuse = lambda data, final, *rest: (1, 0, 0, 0, 0, 0)  # noqa: E731  (UNCLEAN, nothing)
+    outcomes = {"records": 0, "errors": 0}
+    for _ in range(300):
+        path = write("x.fa", _random_fasta(rng))
+        monkeypatch.setattr(fasta, "BLOCK_BYTES", rng.choice([7, 64, 1 << 20]))
+        monkeypatch.setattr(blocks, "scan", scan)
+        got = (_outcome(lambda p: read_fasta_packed(p).records(), path),
+               _outcome(lambda p: list(read_fasta(p)), path))
+        monkeypatch.setattr(blocks, "scan", refuse)
+        expected = _outcome(lambda p: list(read_fasta(p)), path)
+        assert got == (expected, expected), path.read_bytes()[:200]
+        outcomes["errors" if isinstance(expected, str) else "records"] += 1
+    assert min(outcomes.values()) > 50  # both kinds were tried
