@@ -146,7 +146,9 @@ def chrom_mapper(names: set[str], choice: Optional[str], vcf: Path) -> Callable[
 def _missing(chrom: str, name: str, names: set[str], choice: Optional[str], where: str) -> str:
     shown = ", ".join(sorted(names)[:5]) + (", ..." if len(names) > 5 else "")
     via = f" ({chrom!r} mapped to {name!r} by --chrom-map {choice})" if name != chrom else ""
-    if chrom.startswith("chr") and chrom[3:] in names and choice != "strip-chr":
+    if choice and chrom in names:
+        fix = f"the genome names it {chrom!r} too: drop --chrom-map {choice}"
+    elif chrom.startswith("chr") and chrom[3:] in names and choice != "strip-chr":
         fix = "the genome names it without 'chr': pass --chrom-map strip-chr"
     elif "chr" + chrom in names and choice != "add-chr":
         fix = "the genome names it with 'chr': pass --chrom-map add-chr"
