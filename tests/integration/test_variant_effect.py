@@ -183,7 +183,7 @@ def header_of(path) -> list[str]:
 
 
 def test_compressed_inputs_read_as_plain(tiny_fit, genome, write, tmp_path):
-    import pysam
+    pysam = pytest.importorskip("pysam")  # the `variants` extra: bgzip genomes
 
     path, chroms = genome
     text = HEADER + f"chrA\t40\t.\t{chroms['chrA'][39]}\tN\nchrB\t3\t.\t{chroms['chrB'][2]}\tN\n"
@@ -206,3 +206,32 @@ def test_logged_to_the_run(in_tiny_fit, genome, write):
     assert f"logged to run {in_tiny_fit.run_id} as variant_effects/run_effects.tsv" in result.output
     listed = MlflowClient(in_tiny_fit.uri).list_artifacts(in_tiny_fit.run_id, "variant_effects")
     assert [f.path for f in listed] == ["variant_effects/run_effects.tsv"]
+
+
+class ThreeWay(torch.nn.Module):
+    """Three logits from the centre base: (A, C, 2 * G)."""
+
+    def __init__(self):
+        super().__init__()
+        self.scale = torch.nn.Parameter(torch.tensor([1.0, 1.0, 2.0]))
+
+    def forward(self, x):
+        return x[:, :3, x.shape[-1] // 2] * self.scale  # (N, 3)
+
+
+def test_multiclass_log_odds_from_softmax(tmp_path, write):
+    path = fasta(tmp_path / "c.fa", {"c": "ACGTA"})
+    spec = InputSpec("fasta", Kind.ONEHOT, Target.CLASS, ("a", "c", "g"), length=3)
+    task = ClassificationTask(ThreeWay(), 3, list(spec.output_names), mode="multiclass",
+                              metrics=["acc"])
+    setup, summary = variants.plan(spec), variants.Summary()
+    with Genome(path) as g:
+        stream = variants.alleles(VcfStream(write("m.vcf", "c\t2\t.\tC\tG\n")), g,
+                                  chrom_mapper({"c"}, None, path), 3, summary)
+        (row,) = list(variants.effects(task, spec, setup, stream, summary))
+    ref, alt = torch.tensor([0.0, 1.0, 0.0]).softmax(0), torch.tensor([0.0, 0.0, 2.0]).softmax(0)
+    odds = lambda p: torch.log(p / (1 - p))  # noqa: E731
+    values = np.array(row[7:], dtype=np.float64).reshape(3, 6)  # per class: SCORES
+    np.testing.assert_allclose(values[:, 0], ref, atol=1e-6)
+    np.testing.assert_allclose(values[:, 1], alt, atol=1e-6)
+    np.testing.assert_allclose(values[:, 5], odds(alt) - odds(ref), atol=1e-5)

@@ -99,6 +99,7 @@ def test_model_that_is_not_a_sequence_model(tiny_fit, genome, write, tmp_path):
 def test_genome_that_cannot_be_read_at_random(tiny_fit, genome, write, tmp_path):
     import gzip
 
+    pytest.importorskip("pysam")  # without it the message says to install it or decompress
     path, chroms = genome
     packed = tmp_path / "plain_gzip.fa.gz"
     packed.write_bytes(gzip.compress(path.read_bytes()))
