@@ -102,9 +102,11 @@ def report(folder: Path, column: str) -> list[str]:
         v = np.array(groups[key])
         lines.append(f"| {key} | {len(v)} | {v.mean():.4f} | " + " | ".join(
             f"{np.quantile(v, q):.4f}" for q in QUANTILES) + " |")
-    u, p = mannwhitneyu(groups["motif"], groups["random"], alternative="greater")
-    auroc = u / (len(groups["motif"]) * len(groups["random"]))
-    lines.append(f"Mann-Whitney U (motif > random) = {u:,.0f}, p = {p:.2e}, AUROC = {auroc:.3f}")
+    for peaks in ("", " (oct4 peaks)", " (mafk peaks)"):
+        motif, random = groups[f"motif{peaks}"], groups[f"random{peaks}"]
+        u, p = mannwhitneyu(motif, random, alternative="greater")
+        lines.append(f"Mann-Whitney U, motif{peaks or ' (all)'} > random{peaks}: U = {u:,.0f}, "
+                     f"p = {p:.2e}, AUROC = {u / (len(motif) * len(random)):.3f}")
     return lines
 
 
