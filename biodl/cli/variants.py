@@ -58,16 +58,20 @@ def variant_effect(
                                   strict)
         rows = variants.effects(task, spec, setup, stream, summary, batch_size, str(genome))
         out.write_table(output, variants.header(setup), rows, force, delimiter="\t")
-    typer.echo(f"effects of {summary.scored} alleles of {summary.records} records written to "
-               f"{output} (window "
-               f"{setup.window}, strands {setup.strands}"
-               f"{f', {setup.merge}' if setup.strands == 'both' else ''}: {setup.reason})")
-    for line in summary.lines(setup.window)[1:]:
-        typer.echo(f"  {line}")
+    _report(summary, setup, output)
     if run_id:
         from biodl.tracking import attach_artifact
 
         typer.echo(f"logged to run {run_id} as {attach_artifact(run_id, output, ARTIFACT_FOLDER)}")
+
+
+def _report(summary, setup, output: Path) -> None:
+    merge = f", {setup.merge}" if setup.strands == "both" else ""
+    typer.echo(f"effects of {summary.scored} alleles of {summary.records} records written to "
+               f"{output} (window {setup.window}, strands {setup.strands}{merge}: "
+               f"{setup.reason})")
+    for line in summary.lines(setup.window)[1:]:
+        typer.echo(f"  {line}")
 
 
 def _run_of(source: str) -> Optional[str]:
