@@ -7,6 +7,7 @@ A `BiodlError` (bad config or data) becomes one red line on stderr and exit code
 # importing a command module registers its commands, in the order `biodl --help` lists them
 from biodl.cli import training  # noqa: F401  (init, fit, test, validate)
 from biodl.cli import inference  # noqa: F401  (predict, sample)
+from biodl.cli import variants  # noqa: F401  (variant-effect)
 from biodl.cli import inspection  # noqa: F401  (runs, config, check-data, models, ui)
 from biodl.cli.app import app
 

@@ -267,3 +267,17 @@ def _quiet_mlflow() -> None:
         logging.getLogger(name).setLevel(logging.WARNING)
     # its store errors (a full disk) are logged with the traceback, then raised: raised is enough
     logging.getLogger("mlflow.store.db.utils").setLevel(logging.CRITICAL)
+
+
+def attach_artifact(run_id: str, path: Path, folder: str, uri: str | None = None) -> str:
+    """Log a file to an existing (finished) run under `folder`, e.g. an inference result;
+    the artifact path it gets."""
+    from mlflow.exceptions import MlflowException
+
+    try:
+        read_client(uri).log_artifact(run_id, str(path), folder)
+    except (MlflowException, OSError) as error:
+        raise BiodlError(f"run {run_id}: could not log {path.name} ({str(error).splitlines()[0]})"
+                         "; the file is written, log it by hand or check MLFLOW_TRACKING_URI") \
+            from None
+    return f"{folder}/{path.name}"
