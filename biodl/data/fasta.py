@@ -19,7 +19,8 @@ from typing import BinaryIO, Iterator, NamedTuple, Optional
 
 import numpy as np
 
-from biodl.data.fasta_blocks import VALID_BASES, Bases, Blocks, Piece, Unclean, open_fasta
+from biodl.data.fasta_blocks import (VALID_BASES, Bases, Blocks, Piece, Unclean, decode_ids,
+                                     open_fasta)
 from biodl.data.files import _existing, is_gzip
 from biodl.errors import BiodlError
 
@@ -97,11 +98,10 @@ def read_fasta_packed(path: Path, unique_ids: bool = True) -> Packed:
     path = _existing(Path(path))
     size = path.stat().st_size
     bases, seen = Bases(4 * size if is_gzip(path) else size), _Seen(unique_ids, each_block=False)
-    ids: list[str] = []
-    lengths, lines = [], []
+    ids, lengths, lines = _Ids(), [], []
     try:
         for piece in _pieces(path, seen, bases):
-            ids.extend(piece.ids)
+            ids.add(piece)
             lengths.append(piece.lengths)
             lines.append(piece.lines)
     except BiodlError:
@@ -111,7 +111,30 @@ def read_fasta_packed(path: Path, unique_ids: bool = True) -> Packed:
     lengths = np.concatenate(lengths)
     starts = np.zeros(len(lengths), dtype=np.int64)
     np.cumsum(lengths[:-1], out=starts[1:])
-    return Packed(ids, bases.array(), starts, lengths, np.concatenate(lines))
+    return Packed(ids.all(), bases.array(), starts, lengths, np.concatenate(lines))
+
+
+class _Ids:
+    """The ids of a file's blocks, decoded a run of blocks at a time: one `str.split` makes
+    the list, rather than a list per block and an `extend`."""
+
+    def __init__(self):
+        self.ids: list[str] = []
+        self.texts: list[bytes] = []
+
+    def add(self, piece: Piece) -> None:
+        if piece.id_text is not None:
+            self.texts.append(piece.id_text)
+        else:
+            self.ids = self.all()
+            self.ids.extend(piece.ids)
+
+    def all(self) -> list[str]:
+        decoded, self.texts = decode_ids(self.texts), []
+        if not self.ids:
+            return decoded
+        self.ids.extend(decoded)
+        return self.ids
 
 
 class _Seen:
@@ -192,7 +215,7 @@ def _pieces(path: Path, seen: _Seen, out: Optional[Bases] = None) -> Iterator[Pi
     """The file's records block by block, every check made; with `out`, the bases go there."""
     started = False
     with open_fasta(_existing(path)) as source:
-        head, line = _start(path, source)
+        head, line = _start(path, source, min(BLOCK_BYTES, PREAMBLE_BYTES))
         for piece in Blocks(source, BLOCK_BYTES, line, head).pieces(out):
             if isinstance(piece, Unclean):
                 piece = _slow_piece(path, piece, seen)
@@ -206,12 +229,12 @@ def _pieces(path: Path, seen: _Seen, out: Optional[Bases] = None) -> Iterator[Pi
         raise BiodlError(f"{path}: no FASTA records (the file is empty or has no '>' header)")
 
 
-def _start(path: Path, source: BinaryIO) -> tuple[bytes, int]:
+def _start(path: Path, source: BinaryIO, size: int) -> tuple[bytes, int]:
     """The bytes read from the first header on, and its line: blank lines before it are
     skipped, anything else there is not FASTA."""
     text = b""
     while True:
-        chunk = bytearray(PREAMBLE_BYTES)
+        chunk = bytearray(size)
         got = source.readinto(chunk)
         text += chunk[:got]
         if text.startswith(b">"):

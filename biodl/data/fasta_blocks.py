@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import zlib
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import BinaryIO, Iterator, NamedTuple, Optional, Sequence, Union
 
@@ -33,14 +34,23 @@ _BAD = bad_bytes(VALID_BASES)
 @dataclass(frozen=True)
 class Piece:
     """Records of one block: ids, their bases end to end, lengths, header lines, and how many
-    lines of the file the block spans (its '\\n' count)."""
+    lines of the file the block spans (its '\\n' count).
 
-    ids: list[str]
+    The ids come as `id_text` (each id's bytes and a newline, as the compiled loop writes
+    them; decoded when `ids` is first read, so a reader can decode many blocks at once) or,
+    from the slow path, as `known_ids`."""
+
+    id_text: Optional[bytes]
     bases: np.ndarray  # uint8; record i is bases[starts[i]:starts[i] + lengths[i]]
     lengths: np.ndarray  # int64
     lines: np.ndarray  # int64, 1-based
     hashes: np.ndarray  # uint64, of each id's bytes (to find an id seen twice)
     newlines: int
+    known_ids: Optional[list[str]] = None
+
+    @cached_property
+    def ids(self) -> list[str]:
+        return self.known_ids if self.known_ids is not None else decode_ids([self.id_text])
 
     @property
     def starts(self) -> np.ndarray:
@@ -53,9 +63,14 @@ class Piece:
         bases = np.frombuffer(b"".join(r[1] for r in records), dtype=np.uint8)
         ids = [r[0] for r in records]
         names = "".join(rid + "\n" for rid in ids).encode("ascii", errors="replace")
-        return cls(ids, bases, lengths, np.fromiter((r[2] for r in records), np.int64,
-                                                    len(records)),
-                   hash_lines(np.frombuffer(names, dtype=np.uint8)), newlines)
+        return cls(None, bases, lengths, np.fromiter((r[2] for r in records), np.int64,
+                                                     len(records)),
+                   hash_lines(np.frombuffer(names, dtype=np.uint8)), newlines, ids)
+
+
+def decode_ids(texts: list[bytes]) -> list[str]:
+    """The ids of `id_text`s, in order: ASCII, each other byte replaced (as in the slow path)."""
+    return b"".join(texts).decode("ascii", errors="replace").split("\n")[:-1]
 
 
 class Unclean(NamedTuple):
@@ -75,7 +90,7 @@ class Blocks:
 
     def __init__(self, source: BinaryIO, size: int, first_line: int, head: bytes = b""):
         self.source, self.line = source, first_line
-        self.buffer = np.empty(max(size, 2 * len(head), 64), dtype=np.uint8)
+        self.buffer = np.empty(max(size, len(head), 1), dtype=np.uint8)
         self.buffer[:len(head)] = np.frombuffer(head, dtype=np.uint8)
         self.filled, self.final = len(head), False
         self.scratch: Optional[tuple[np.ndarray, ...]] = None
@@ -107,9 +122,8 @@ class Blocks:
             return status != UNCLEAN, None, 0
         if out is not None:
             out.size += written
-        names = ids[:id_bytes].tobytes().decode("ascii", errors="replace").split("\n")[:-1]
         kept = bases[at:at + written] if out is None else bases[:0]  # no view of `out`: it grows
-        return status != UNCLEAN, Piece(names, kept, lengths[:records].copy(),
+        return status != UNCLEAN, Piece(ids[:id_bytes].tobytes(), kept, lengths[:records].copy(),
                                         lines[:records].copy(), hashes[:records].copy(),
                                         newlines), used
 
