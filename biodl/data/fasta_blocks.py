@@ -70,7 +70,8 @@ class Piece:
 
 def decode_ids(texts: list[bytes]) -> list[str]:
     """The ids of `id_text`s, in order: ASCII, each other byte replaced (as in the slow path)."""
-    return b"".join(texts).decode("ascii", errors="replace").split("\n")[:-1]
+    text = b"".join(texts)  # each id ends in a newline: split at the ones between
+    return text[:-1].decode("ascii", errors="replace").split("\n") if text else []
 
 
 class Unclean(NamedTuple):
