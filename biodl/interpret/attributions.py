@@ -84,7 +84,7 @@ def check_method(model: nn.Module, method: str, force: bool = False) -> None:
 
 def check_target(model: nn.Module, x: Tensor, target: int, lengths: Optional[Tensor]) -> None:
     with torch.inference_mode():
-        outputs = _forward(model.eval(), x.float(), None if lengths is None else lengths[:1])
+        outputs = model_outputs(model.eval(), x.float(), None if lengths is None else lengths[:1])
     if outputs.ndim != 2:
         raise BiodlError(f"{type(model).__name__} returns outputs of shape "
                          f"{tuple(outputs.shape)}; attributions need one value per output and "
@@ -112,9 +112,9 @@ def sum_to_delta(model: nn.Module, x: Tensor, attributions: Tensor, references: 
     repeats = references.shape[1]
     with torch.inference_mode():
         model.eval()
-        out = _forward(model, x.float(), lengths)[:, target]
+        out = model_outputs(model, x.float(), lengths)[:, target]
         ref_lengths = None if lengths is None else lengths.repeat_interleave(repeats)
-        ref_out = _forward(model, refs, ref_lengths)[:, target].view(len(x), repeats)
+        ref_out = model_outputs(model, refs, ref_lengths)[:, target].view(len(x), repeats)
     delta = out - ref_out.mean(dim=1)
     return (attributions.sum(dim=(1, 2)) - delta).abs(), delta
 
@@ -124,7 +124,7 @@ def relative_error(error: Tensor, delta: Tensor) -> float:
     return float(error.mean() / delta.abs().mean().clamp_min(1e-12))
 
 
-def _forward(model: nn.Module, x: Tensor, lengths: Optional[Tensor]) -> Tensor:
+def model_outputs(model: nn.Module, x: Tensor, lengths: Optional[Tensor]) -> Tensor:
     device = _device(model)
     if lengths is None:
         return model(x.to(device))
@@ -139,7 +139,7 @@ def _gradients(model: nn.Module, x: Tensor, target: int, lengths: Optional[Tenso
     """d out[:, target] / d x, (B, 4, L), each row's gradient of its own output."""
     x = x.to(_device(model)).detach().requires_grad_()
     with torch.enable_grad():
-        out = _forward(model, x, lengths)[:, target]
+        out = model_outputs(model, x, lengths)[:, target]
         (grad,) = torch.autograd.grad(out.sum(), x)
     return grad
 
@@ -271,7 +271,7 @@ def _scores(model, x: Tensor, target: int, lengths: Optional[Tensor], batch_size
     parts = []
     for first in range(0, len(x), batch_size):
         rows = None if lengths is None else lengths[first:first + batch_size]
-        parts.append(_forward(model, x[first:first + batch_size], rows)[:, target].float().cpu())
+        parts.append(model_outputs(model, x[first:first + batch_size], rows)[:, target].float().cpu())
     return torch.cat(parts)
 
 
