@@ -30,6 +30,7 @@ class Found:
     positions: np.ndarray  # sites per 0-based start of the untrimmed motif in the window
     offset: int = 0  # columns trimmed off the left
     fired: dict[str, float] = field(default_factory=dict)  # class -> fraction of sequences
+    label: str = ""  # the class it speaks for (modisco: its metacluster; filters: most fired)
 
 
 def found_motif(name: str, counts: np.ndarray, kind: str, positions: np.ndarray,
@@ -40,7 +41,9 @@ def found_motif(name: str, counts: np.ndarray, kind: str, positions: np.ndarray,
     probs = counts / np.where(totals > 0, totals, 1)[None, :]
     probs[:, totals == 0] = 0.25
     trimmed, offset = trim(probs, min_bits)
-    return Found(Motif(name, trimmed, sites), kind, positions, offset, fired or {})
+    fired = fired or {}
+    label = max(fired, key=fired.get) if fired else ""
+    return Found(Motif(name, trimmed, sites), kind, positions, offset, fired, label)
 
 
 def consensus_match(probs: np.ndarray) -> tuple[str, float, int, str]:
@@ -58,7 +61,7 @@ def consensus_match(probs: np.ndarray) -> tuple[str, float, int, str]:
     return best
 
 
-HEADER = ["motif", "kind", "sites", "consensus", "information_bits", "jaspar_id", "jaspar_name",
+HEADER = ["motif", "kind", "class", "sites", "consensus", "information_bits", "jaspar_id", "jaspar_name",
           "jaspar_family", "p_value", "q_value", "strand", "consensus_site", "site_score",
           "site_position", "position"]
 
@@ -72,7 +75,7 @@ def rows(found: Sequence[Found], matches: Sequence[Match | None],
         site, score, where, _ = consensus_match(probs)
         named = score >= MIN_CONSENSUS_SCORE
         jaspar_id, _, jaspar_name = hit.target.name.partition(" ") if hit else ("", "", "")
-        out.append([item.motif.name, item.kind, str(item.motif.sites), consensus(probs),
+        out.append([item.motif.name, item.kind, item.label, str(item.motif.sites), consensus(probs),
                     f"{information_content(probs).sum():.2f}", jaspar_id, jaspar_name,
                     hit.target.family if hit else "",
                     f"{hit.p:.3g}" if hit else "", f"{hit.q:.3g}" if hit else "",
