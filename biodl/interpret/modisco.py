@@ -14,6 +14,7 @@ import warnings
 from typing import Optional
 
 import numpy as np
+import torch
 from torch import Tensor, nn
 
 from biodl.errors import BiodlError
@@ -99,3 +100,18 @@ def negative_name(class_names: list[str], explained: str) -> str:
     others = [c for c in class_names if c != explained]
     return others[0] if len(class_names) == 2 and len(others) == 1 else f"not_{explained}"
 
+
+
+def modisco_motifs(model: nn.Module, x: Tensor, method: str, target: int,
+                   names: tuple[str, str], references: int = 10, seed: int = 0,
+                   batch_size: int = 64, max_seqlets: int = 2000) -> list[Found]:
+    """TF-MoDISco motifs of `model`'s output `target` on `x` (see `patterns`)."""
+    from biodl.interpret.attributions import make_references
+
+    parts, chunk = [], 256  # references of a chunk at a time: (chunk, R, 4, L) in memory
+    for first in range(0, len(x), chunk):
+        part = x[first:first + chunk]
+        refs = (make_references(part, references, seed, first) if method == "deeplift_shap"
+                else None)
+        parts.append(hypothetical_contributions(model, part, method, target, refs, batch_size))
+    return patterns(x, torch.cat(parts), names, max_seqlets)

@@ -134,3 +134,16 @@ def fired_per_class(fired: np.ndarray, labels: np.ndarray, num_classes: int) -> 
             out[:, c] = fired[:, members].mean(axis=1)
     return out
 
+
+
+def filter_motifs(model: nn.Module, x: Tensor, labels: Optional[np.ndarray],
+                  classes: list[str], threshold: float = 0.5, top: Optional[int] = None):
+    """One `Found` per first-layer filter (`filter<i>`, i its output channel), with how often
+    it fires per class when `labels` (N,) class indices are given."""
+    from biodl.interpret.motif_report import found_motif
+
+    sites = filter_sites(model, x, threshold, top)
+    rates = None if labels is None else fired_per_class(sites.fired, labels, len(classes))
+    return [found_motif(f"filter{i}", sites.counts[i], "filter", sites.positions[i],
+                        None if rates is None else dict(zip(classes, rates[i].tolist())))
+            for i in range(len(sites.counts))]
