@@ -37,6 +37,9 @@ def motifs(source: str = SOURCE,
            references: int = typer.Option(10, help="DeepLIFT/SHAP: dinucleotide-shuffled "
                                           "references per sequence."),
            max_seqlets: int = typer.Option(2000, help="TF-MoDISco: seqlets per metacluster."),
+           seqlet_window: Optional[int] = typer.Option(None, help="TF-MoDISco: seqlet core "
+                                                       "window in bp (default 21; 11 under "
+                                                       "150-bp sequences)."),
            tax_group: Optional[List[str]] = typer.Option(
                None, help="JASPAR CORE taxonomic group(s) to match (default all), e.g. "
                           "vertebrates (repeatable)."),
@@ -58,6 +61,12 @@ def motifs(source: str = SOURCE,
         raise BiodlError(f"--method {method!r}: choose {', '.join(METHODS)}")
     if attribution not in ATTRIBUTIONS:
         raise BiodlError(f"--attribution {attribution!r}: choose {', '.join(ATTRIBUTIONS)}")
+    if not 0.0 < threshold < 1.0:
+        raise BiodlError(f"--threshold {threshold}: give a fraction of the largest activation "
+                         "between 0 and 1 (the method's 0.5 is the default)")
+    if min(top or 1, references, max_seqlets, max_sequences or 1) < 1 or logos < 0:
+        raise BiodlError("--top, --references, --max-seqlets and --max-sequences must be at "
+                         "least 1, --logos at least 0")
     task, spec, checkpoint = load(checkpoint_of(source))
     sequences.check_spec(spec, str(checkpoint))
     if method != "modisco":
@@ -71,7 +80,7 @@ def motifs(source: str = SOURCE,
         else sequences.from_split(checkpoint, spec, split), max_sequences, seed)
     typer.echo(f"reading motifs from {seqs.where}")
     found = _find(task, spec, seqs, method, threshold, top, ATTRIBUTIONS[attribution], target,
-                  references, seed, max_seqlets)
+                  references, seed, max_seqlets, seqlet_window)
     classes = list(spec.output_names) if seqs.labels is not None else []
     from biodl.interpret.motif_report import write_report
 
@@ -79,6 +88,7 @@ def motifs(source: str = SOURCE,
     settings = {"source": source, "inputs": seqs.where, "method": method,
                 "threshold": threshold, "top": top, "attribution": attribution,
                 "target": target, "references": references, "jaspar": release,
+                "max_seqlets": max_seqlets, "seqlet_window": seqlet_window,
                 "tax_groups": list(tax_group or [])}
     (folder / "settings.json").write_text(json.dumps(settings, indent=2))
     _summary(table, folder)
@@ -87,7 +97,7 @@ def motifs(source: str = SOURCE,
 
 def _find(task, spec, seqs, method: str, threshold: float, top: Optional[int],
           attribution: str, target_name: Optional[str], references: int, seed: int,
-          max_seqlets: int) -> list:
+          max_seqlets: int, window: Optional[int]) -> list:
     found = []
     if method in ("filters", "both"):
         from biodl.interpret.motifs import filter_motifs
@@ -104,7 +114,7 @@ def _find(task, spec, seqs, method: str, threshold: float, top: Optional[int],
         check_method(model, attribution)
         names = (target.name, negative_name(list(spec.output_names), target.name))
         found += modisco_motifs(model, seqs.x, attribution, target.index, names, references,
-                                seed, max_seqlets=max_seqlets)
+                                seed, max_seqlets=max_seqlets, window=window)
     return found
 
 

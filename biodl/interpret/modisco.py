@@ -58,19 +58,33 @@ def _deeplift_hypothetical(model: nn.Module, x: Tensor, target: int, references:
                               warning_threshold=float("inf"), only_warn=True).float()
 
 
+def settings_for(length: int, window: Optional[int] = None) -> dict:
+    """modisco-lite's settings for sequences of `length` bp: its defaults (a 21-bp window,
+    10-bp flanks, patterns trimmed to 30 bp) from 150 bp on; below that (E. coli's 81-bp
+    promoters) an 11-bp window, 5-bp flanks, 15-bp patterns and 50-seqlet metaclusters, with
+    which whole seqlets still fit in a sequence. `window` overrides the window (flanks: half)."""
+    short = length < 150
+    window = window or (11 if short else 21)
+    if length < 2 * window:
+        raise BiodlError(f"TF-MoDISco slides a {window}-bp window with {window // 2}-bp "
+                         f"flanks: {length}-bp sequences are too short; give a smaller "
+                         "--seqlet-window or use --method filters")
+    return {"sliding_window_size": window, "flank_size": window // 2,
+            "trim_to_window_size": 15 if short else 30,
+            "initial_flank_to_add": 3 if short else 10,
+            "min_metacluster_size": 50 if short else 100}
+
+
 def patterns(x: Tensor, hypothetical: Tensor, names: tuple[str, str], max_seqlets: int = 2000,
-             leiden_runs: int = 10, window: int = 21) -> list[Found]:
+             leiden_runs: int = 10, window: Optional[int] = None) -> list[Found]:
     """Motifs of the positive metacluster (named `names[0]`) and of the negative one."""
     from modiscolite.tfmodisco import TFMoDISco
 
+    settings = settings_for(x.shape[-1], window)
     one_hot = x.permute(0, 2, 1).numpy().astype(np.float32)  # (N, L, 4), modisco's layout
     hyp = hypothetical.permute(0, 2, 1).numpy().astype(np.float32)
-    if x.shape[-1] < window + 20:
-        raise BiodlError(f"TF-MoDISco slides a {window}-bp window with 10-bp flanks: "
-                         f"{x.shape[-1]}-bp sequences are too short; use --method filters")
-    positive, negative = TFMoDISco(one_hot, hyp, sliding_window_size=window,
-                                   max_seqlets_per_metacluster=max_seqlets,
-                                   n_leiden_runs=leiden_runs, verbose=False)
+    positive, negative = TFMoDISco(one_hot, hyp, max_seqlets_per_metacluster=max_seqlets,
+                                   n_leiden_runs=leiden_runs, verbose=False, **settings)
     found = []
     for label, group in zip(names, (positive, negative)):
         for number, pattern in enumerate(group or []):
@@ -104,7 +118,8 @@ def negative_name(class_names: list[str], explained: str) -> str:
 
 def modisco_motifs(model: nn.Module, x: Tensor, method: str, target: int,
                    names: tuple[str, str], references: int = 10, seed: int = 0,
-                   batch_size: int = 64, max_seqlets: int = 2000) -> list[Found]:
+                   batch_size: int = 64, max_seqlets: int = 2000,
+                   window: Optional[int] = None) -> list[Found]:
     """TF-MoDISco motifs of `model`'s output `target` on `x` (see `patterns`)."""
     from biodl.interpret.attributions import make_references
 
@@ -114,4 +129,4 @@ def modisco_motifs(model: nn.Module, x: Tensor, method: str, target: int,
         refs = (make_references(part, references, seed, first) if method == "deeplift_shap"
                 else None)
         parts.append(hypothetical_contributions(model, part, method, target, refs, batch_size))
-    return patterns(x, torch.cat(parts), names, max_seqlets)
+    return patterns(x, torch.cat(parts), names, max_seqlets, window=window)

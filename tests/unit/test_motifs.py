@@ -126,3 +126,13 @@ def test_modisco_pattern_positions_on_both_strands():
                           contrib_scores=contrib, seqlets=seqlets), 50, "oct4")
     assert jaspar.consensus(found.motif.probs) == "ACG" and found.motif.sites == 2
     assert np.flatnonzero(found.positions).tolist() == [11, 32]  # forward core starts
+
+
+def test_modisco_settings_follow_the_sequence_length():
+    from biodl.interpret.modisco import settings_for
+
+    assert settings_for(81)["sliding_window_size"] == 11 and settings_for(81)["flank_size"] == 5
+    assert settings_for(200)["sliding_window_size"] == 21
+    assert settings_for(200)["trim_to_window_size"] == 30
+    with pytest.raises(BiodlError, match="30-bp sequences are too short"):
+        settings_for(30, window=21)
