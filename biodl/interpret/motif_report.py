@@ -19,7 +19,7 @@ from biodl.interpret.jaspar import (ALPHABET, Match, Motif, consensus, informati
 
 # consensus sites that are no JASPAR CORE matrix (it holds eukaryotic factors): name -> site
 CONSENSUS_SITES = {"sigma70 -10 box": "TATAAT", "sigma70 -35 box": "TTGACA"}
-MIN_CONSENSUS_SCORE = 0.6  # mean probability of the site's bases at the best alignment
+MIN_CONSENSUS_SCORE = 0.75  # mean probability of the site's bases at the best alignment
 
 
 @dataclass

@@ -2,8 +2,10 @@
 
 Contract: `model` is a sequence model whose first convolution reads the `(N, 4, L)` one-hot
 input (ACGT; an all-zero column is an N); `x` is that input. A filter's activation at a
-position is its convolution (weights and bias) over the window there; only windows wholly
-inside the sequence count (no padding), so every site is a real `span`-bp subsequence.
+position is its convolution (weights and bias) over the window there, through the batch norm
+that follows the convolution when there is one (as Basset reads activations: a filter whose
+norm scale is negative fires where its raw score is low); only windows wholly inside the
+sequence count (no padding), so every site is a real `span`-bp subsequence.
 A site is a (sequence, position) whose activation exceeds `threshold` x the filter's largest
 activation over all of `x` (and 0), or with `top`, one of the filter's `top` largest
 activations. The PWM of a filter is the base counts of its aligned sites.
@@ -44,21 +46,33 @@ def first_conv(model: nn.Module, where: str = "the model") -> nn.Conv1d:
                      "or train a convolutional model (cnn1d, deepbind, basset, deepsea, danq)")
 
 
+def first_layer(model: nn.Module) -> nn.Module:
+    """The first convolution, with the BatchNorm1d that the model registers right after it."""
+    conv = first_conv(model)
+    modules = [m for m in model.modules() if not list(m.children())]
+    after = modules[modules.index(conv) + 1] if modules.index(conv) + 1 < len(modules) else None
+    if isinstance(after, nn.BatchNorm1d) and after.num_features == conv.out_channels:
+        return nn.Sequential(conv, after).eval()
+    return nn.Sequential(conv)
+
+
 def span(conv: nn.Conv1d) -> int:
     """Bases one filter sees: dilation x (kernel - 1) + 1."""
     return conv.dilation[0] * (conv.kernel_size[0] - 1) + 1
 
 
 @torch.inference_mode()
-def activations(conv: nn.Conv1d, x: Tensor) -> Tensor:
+def activations(layer: nn.Sequential, x: Tensor) -> Tensor:
     """(N, F, P) activations at every window wholly inside the sequence; P = windows."""
+    conv = layer[0]
     x = x.to(conv.weight.device, conv.weight.dtype)
-    return F.conv1d(x, conv.weight, conv.bias, conv.stride, 0, conv.dilation)
+    y = F.conv1d(x, conv.weight, conv.bias, conv.stride, 0, conv.dilation)
+    return layer[1](y) if len(layer) > 1 else y
 
 
-def windows(conv: nn.Conv1d, x: Tensor) -> Tensor:
+def windows(layer: nn.Sequential, x: Tensor) -> Tensor:
     """(N, 4, P, span) the one-hot window under every activation of `activations`."""
-    return x.float().unfold(2, span(conv), conv.stride[0])
+    return x.float().unfold(2, span(layer[0]), layer[0].stride[0])
 
 
 def filter_sites(model: nn.Module, x: Tensor, threshold: float = 0.5, top: Optional[int] = None,
@@ -67,10 +81,10 @@ def filter_sites(model: nn.Module, x: Tensor, threshold: float = 0.5, top: Optio
     if not 0.0 < threshold < 1.0:
         raise BiodlError(f"threshold {threshold}: give a fraction of the largest activation "
                          "between 0 and 1 (the method's 0.5 is the default)")
-    conv = first_conv(model)
-    if x.shape[-1] < span(conv):
-        raise BiodlError(f"sequences of {x.shape[-1]} bp are shorter than the {span(conv)}-bp "
-                         "filters; give longer sequences")
+    conv = first_layer(model)
+    if x.shape[-1] < span(conv[0]):
+        raise BiodlError(f"sequences of {x.shape[-1]} bp are shorter than the "
+                         f"{span(conv[0])}-bp filters; give longer sequences")
     batches = [x[i:i + batch_size] for i in range(0, len(x), batch_size)]
     maxima = torch.stack([activations(conv, b).amax(dim=(0, 2)) for b in batches]).amax(0)
     if top is not None:
@@ -80,7 +94,7 @@ def filter_sites(model: nn.Module, x: Tensor, threshold: float = 0.5, top: Optio
     return _combine(parts, maxima)
 
 
-def _count(conv: nn.Conv1d, x: Tensor, mask: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+def _count(conv: nn.Sequential, x: Tensor, mask: Tensor) -> tuple[Tensor, Tensor, Tensor]:
     """Counts (F, 4, span), positions (F, P) and firing (F, B) of one batch's sites."""
     site = mask.float()  # (B, F, P)
     counts = torch.einsum("bfp,bcps->fcs", site, windows(conv, x))
@@ -97,7 +111,7 @@ def _combine(parts: list[tuple[Tensor, Tensor, Tensor]], maxima: Tensor) -> Filt
                        maxima.numpy())
 
 
-def _top_sites(conv: nn.Conv1d, batches: list[Tensor], top: int, maxima: Tensor) -> FilterSites:
+def _top_sites(conv: nn.Sequential, batches: list[Tensor], top: int, maxima: Tensor) -> FilterSites:
     """The `top` largest activations of each filter over all batches (ties: the earliest)."""
     if top < 1:
         raise BiodlError(f"--top {top}: give a positive number of sites per filter")

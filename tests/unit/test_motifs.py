@@ -52,6 +52,17 @@ def test_top_sites_take_the_strongest_of_each_filter():
     assert sites.positions[0].tolist() == [1, 0, 1, 0, 0, 0]
 
 
+def test_activations_go_through_the_batch_norm_after_the_convolution():
+    model = acg_model()
+    norm = nn.BatchNorm1d(2, eps=0.0).eval()
+    with torch.no_grad():
+        norm.weight.fill_(2.0)
+        norm.bias.fill_(-3.0)  # 2a - 3: ACG (a=3) -> 3, ACT (a=2) -> 1 < 1.5
+    sites = filter_sites(nn.Sequential(model[0], norm, nn.ReLU()), one_hot(SEQS))
+    assert sites.counts[0].tolist() == [[2, 0, 0], [0, 2, 0], [0, 0, 2], [0, 0, 0]]
+    assert sites.max_activation.tolist() == [3.0, -3.0] and sites.sites.tolist() == [2, 0]
+
+
 def test_found_motif_is_trimmed_and_placed():
     # 4 sites: an uninformative first column (0 bits), then ACG
     counts = np.array([[1, 4, 0, 0], [1, 0, 4, 0], [1, 0, 0, 4], [1, 0, 0, 0]])
