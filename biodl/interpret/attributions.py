@@ -272,7 +272,8 @@ def _scores(model, x: Tensor, target: int, lengths: Optional[Tensor], batch_size
     parts = []
     for first in range(0, len(x), batch_size):
         rows = None if lengths is None else lengths[first:first + batch_size]
-        parts.append(model_outputs(model, x[first:first + batch_size], rows)[:, target].float().cpu())
+        outputs = model_outputs(model, x[first:first + batch_size], rows)  # (B, K)
+        parts.append(outputs[:, target].float().cpu())
     return torch.cat(parts)
 
 
