@@ -5,7 +5,8 @@ shape (attributions float32 and the one-hot input int8, both (N, 4, L)): plain w
 memory map, so written pages never count in the process's memory; it writes the TSV summary
 row by row and keeps only the top-K sequences' indices; `close()` zips the arrays (stored, not
 compressed: the copy is streamed from disk) into `attributions.npz` with `ids`, `output` and
-`prediction`, and draws the top-K sequence logos. Nothing is loaded whole: the zip copies files in blocks.
+`prediction`, and draws the top-K sequence logos. Nothing is loaded whole: the zip copies
+files in blocks.
 """
 
 from __future__ import annotations
