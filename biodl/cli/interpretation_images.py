@@ -17,7 +17,7 @@ IMAGE_METHODS = ("deeplift-shap", "grad-cam", "saliency")  # deeplift-shap: the 
 def explain_images(source: str, trained, inputs: Optional[Path], method: str,
                    top_k: Optional[int], samples: int, output: Optional[Path],
                    force: bool) -> None:
-    from biodl.cli.interpretation import _log, destinations
+    from biodl.cli.explain_outputs import destinations, log_run
     from biodl.interpret import images
 
     if top_k is not None:
@@ -53,7 +53,7 @@ def explain_images(source: str, trained, inputs: Optional[Path], method: str,
     typer.echo(f"Grad-CAM and saliency of {len(labels)} test images "
                f"({int((predicted != labels).sum())} misclassified) and the first-layer "
                f"filters: {folder}")
-    _log(run_id, folder, destination)
+    log_run(run_id, folder, destination)
 
 
 def torch_tensor(array: np.ndarray):
