@@ -34,7 +34,7 @@ def explain(source: str = SOURCE,
             length_policy: str = typer.Option("error", help="Records of another length than "
                                               "the model's window: error, crop, pad, crop_pad."),
             batch_size: int = typer.Option(64, help="Sequences explained at a time (ISM: "
-                                           "mutants per forward pass, at least one sequence's)."),
+                                           "mutants per forward pass; IG: path points)."),
             seed: int = typer.Option(0, help="Seed of the references (sequence i: seed + i)."),
             samples: int = typer.Option(8, help="Image runs: correct and misclassified test "
                                         "images shown (each)."),
