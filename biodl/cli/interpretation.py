@@ -8,6 +8,7 @@ from typing import Iterator, Optional
 import typer
 
 from biodl.cli.app import SOURCE, app, checkpoint_of, fails_cleanly
+from biodl.cli.explain_outputs import destinations, log_run
 from biodl.errors import BiodlError
 
 METHOD_NAMES = {"saliency": "saliency", "integrated-gradients": "integrated_gradients",
@@ -33,7 +34,7 @@ def explain(source: str = SOURCE,
             length_policy: str = typer.Option("error", help="Records of another length than "
                                               "the model's window: error, crop, pad, crop_pad."),
             batch_size: int = typer.Option(64, help="Sequences explained at a time (ISM: "
-                                           "mutants per forward pass, at least one sequence's)."),
+                                           "mutants per forward pass; IG: path points)."),
             seed: int = typer.Option(0, help="Seed of the references (sequence i: seed + i)."),
             samples: int = typer.Option(8, help="Image runs: correct and misclassified test "
                                         "images shown (each)."),
@@ -85,32 +86,7 @@ def _explain_sequences(source, trained, inputs, method, target_name, references,
     if error is not None:
         typer.echo(f"sum-to-delta error: {error:.2e} of the mean |output - reference output| "
                    f"({references} dinucleotide-shuffled references per sequence)")
-    _log(run_id, folder, destination)
-
-
-def destinations(source: str, stem: str, output: Optional[Path],
-                 force: bool) -> tuple[Optional[str], Path, Optional[str]]:
-    """(run id or None, local folder, artefact folder in the run): never over what exists."""
-    from biodl.tracking.artifacts import free_folder, run_of_source
-
-    run_id = run_of_source(source)
-    destination = free_folder(run_id, "interpretation", stem.replace("_", "-")) if run_id else None
-    name = destination.split("/")[-1] if destination else f"{stem.replace('_', '-')}-1"
-    folder = Path(output) if output is not None else Path("interpretation") / name
-    if folder.exists() and any(folder.iterdir()) and not force:
-        raise BiodlError(f"{folder}: already exists and is not empty; choose another --output "
-                         "or pass --force")
-    return run_id, folder, destination
-
-
-def _log(run_id: Optional[str], folder: Path, destination: Optional[str]) -> None:
-    if run_id is None:
-        typer.echo("not logged to MLflow: the checkpoint belongs to no run of this store")
-        return
-    from biodl.tracking.artifacts import log_folder
-
-    log_folder(run_id, folder, destination)
-    typer.echo(f"logged to run {run_id} under {destination}/")
+    log_run(run_id, folder, destination)
 
 
 def sequence_inputs(checkpoint: Path, spec, inputs: Optional[Path], batch_size: int,

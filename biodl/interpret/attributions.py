@@ -254,8 +254,9 @@ def ism(model, x, target, references, steps, lengths, batch_size) -> Tensor:
 
 def _ism_chunk(model, x: Tensor, target: int, lengths: Optional[Tensor],
                batch_size: int) -> Tensor:
+    x = x.contiguous()  # a transposed one-hot makes every conv slower
     seq, base, pos = (x == 0).nonzero(as_tuple=True)  # every absent base is a mutant
-    mutants = x[seq].clone()  # (M, 4, L)
+    mutants = x[seq].contiguous()  # (M, 4, L), a copy
     rows = torch.arange(len(seq))
     mutants[rows, :, pos] = 0.0
     mutants[rows, base, pos] = 1.0
@@ -271,7 +272,8 @@ def _scores(model, x: Tensor, target: int, lengths: Optional[Tensor], batch_size
     parts = []
     for first in range(0, len(x), batch_size):
         rows = None if lengths is None else lengths[first:first + batch_size]
-        parts.append(model_outputs(model, x[first:first + batch_size], rows)[:, target].float().cpu())
+        outputs = model_outputs(model, x[first:first + batch_size], rows)  # (B, K)
+        parts.append(outputs[:, target].float().cpu())
     return torch.cat(parts)
 
 

@@ -1,10 +1,12 @@
 """Writing attributions as they are computed, in memory bounded by one batch.
 
-`AttributionWriter` fills memory-mapped `.npy` files (attributions float32 and the one-hot
-input int8, both (N, 4, L)) batch by batch, writes the TSV summary row by row, and keeps only
-the top-K sequences' indices; `close()` zips the arrays (stored, not compressed: the copy is
-streamed from disk) into `attributions.npz` with `ids`, `output` and `prediction`, and draws
-the top-K sequence logos. Nothing is loaded whole: the zip copies files in blocks.
+`AttributionWriter` appends each batch to `.npy` files whose header already holds the final
+shape (attributions float32 and the one-hot input int8, both (N, 4, L)): plain writes, not a
+memory map, so written pages never count in the process's memory; it writes the TSV summary
+row by row and keeps only the top-K sequences' indices; `close()` zips the arrays (stored, not
+compressed: the copy is streamed from disk) into `attributions.npz` with `ids`, `output` and
+`prediction`, and draws the top-K sequence logos. Nothing is loaded whole: the zip copies
+files in blocks.
 """
 
 from __future__ import annotations
@@ -40,10 +42,8 @@ class AttributionWriter:
         self.method, self.target, self.top_k = method, target, top_k
         self.parts = self.folder / ".parts"
         self.parts.mkdir(parents=True, exist_ok=True)
-        shape = (count, 4, length)
-        self.values = np.lib.format.open_memmap(self.parts / "attributions.npy", "w+",
-                                                np.float32, shape)
-        self.onehot = np.lib.format.open_memmap(self.parts / "onehot.npy", "w+", np.int8, shape)
+        self.values = _npy(self.parts / "attributions.npy", np.float32, (count, 4, length))
+        self.onehot = _npy(self.parts / "onehot.npy", np.int8, (count, 4, length))
         self.output = np.zeros(count, np.float32)
         self.prediction = np.zeros(count, np.float32)
         self.ids: list[str] = []
@@ -59,8 +59,8 @@ class AttributionWriter:
             self.rows.writerow(header(self.target, batch.error is not None))
         values, onehot = _padded(batch.attributions, self.length), _padded(batch.onehot,
                                                                              self.length)
-        self.values[first:first + n] = values
-        self.onehot[first:first + n] = onehot
+        self.values.write(np.ascontiguousarray(values, np.float32).tobytes())
+        self.onehot.write(np.ascontiguousarray(onehot, np.int8).tobytes())
         self.output[first:first + n] = batch.output.numpy()
         self.prediction[first:first + n] = batch.prediction.numpy()
         self.ids.extend(batch.ids)
@@ -86,8 +86,10 @@ class AttributionWriter:
     def close(self) -> list[Path]:
         """Write the .npz and the logos; the paths of the logos."""
         self.table.close()
-        self.values.flush()
-        self.onehot.flush()
+        self.values.close()
+        self.onehot.close()
+        if len(self.ids) != self.count:
+            raise RuntimeError(f"{len(self.ids)} sequences explained, {self.count} expected")
         arrays = {"ids": np.array(self.ids), "output": self.output,
                   "prediction": self.prediction}
         with zipfile.ZipFile(self.folder / NPZ, "w", zipfile.ZIP_STORED, allowZip64=True) as z:
@@ -97,17 +99,18 @@ class AttributionWriter:
                 with z.open(f"{name}.npy", "w", force_zip64=True) as out:
                     np.lib.format.write_array(out, array)
         logos = self._logos()
-        del self.values, self.onehot
         shutil.rmtree(self.parts)
         return logos
 
     def _logos(self) -> list[Path]:
         from biodl.interpret.logos import plot_logo
 
+        values = np.load(self.parts / "attributions.npy", mmap_mode="r")  # K rows read
+        onehot = np.load(self.parts / "onehot.npy", mmap_mode="r")
         paths = []
         for rank, (output, row) in enumerate(sorted(self.best, reverse=True), start=1):
-            scores = display_scores(self.method, np.asarray(self.values[row]),
-                                    np.asarray(self.onehot[row]))
+            scores = display_scores(self.method, np.asarray(values[row]),
+                                    np.asarray(onehot[row], np.float32))
             path = self.folder / f"logo_{rank:02d}.png"
             plot_logo(path, scores, f"#{rank} {self.ids[row]}: {self.method}, "
                                     f"{self.target} output {output:.3g}")
@@ -131,6 +134,15 @@ def summary_row(batch: Explained, i: int, values: np.ndarray, shown: np.ndarray)
     if batch.error is not None:
         row += [f"{float(batch.delta[i]):.6g}", f"{float(batch.error[i]):.3g}"]
     return row + [top + 1, base, f"{float(shown[top]):.6g}"]
+
+
+def _npy(path: Path, dtype, shape: tuple[int, ...]):
+    """An open .npy file with the header of `shape`, ready for the rows in C order."""
+    handle = open(path, "wb")
+    np.lib.format.write_array_header_1_0(handle, {
+        "descr": np.lib.format.dtype_to_descr(np.dtype(dtype)), "fortran_order": False,
+        "shape": shape})
+    return handle
 
 
 def _padded(x: Tensor, length: int) -> np.ndarray:

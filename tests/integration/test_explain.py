@@ -97,3 +97,42 @@ def test_wrong_length_and_existing_output_fail_in_one_line(in_tiny_fit, write, t
                                  str(tmp_path / "z")])
     assert result.exit_code == 2 and "already exists" in result.output
     assert (tmp_path / "z" / "summary.tsv").read_text() == "keep me"
+
+
+def test_image_run_gets_grad_cam_saliency_and_filters(workdir):
+    from biodl.config import load_config
+    from biodl.train import fit
+
+    from ..conftest import tiff_classes
+
+    tiff_classes(workdir / "cells", channels=3)
+    cfg = load_config(DATA / "tiny_pipeline.yaml", [
+        "data.format=images", f"data.root={workdir / 'cells'}", "data.size=8",
+        "data.channels=[r, g, b]", "data.batch_size=8", "data.split.val=0.25",
+        "data.split.test=0.25", "model={name: resnet18, small_input: true}",
+        "task.metrics=null", "task.loss=cross_entropy"])
+    run_id = fit(cfg, echo=lambda *_: None).run_id
+    result = runner.invoke(app, ["explain", run_id, "--top-k", "5"])
+    assert result.exit_code == 2 and "sequence logos are for DNA models" in result.output
+    result = runner.invoke(app, ["explain", run_id, "--samples", "3", "-o", "cam"])
+    assert result.exit_code == 0, result.output
+    assert {"first_layer_filters.png"} <= {p.name for p in (workdir / "cam").iterdir()}
+    assert {p.name for p in (workdir / "cam").glob("*.png")} & {"correct.png",
+                                                                 "misclassified.png"}
+    found = artifacts(run_id, "interpretation/gradcam-1")
+    assert "interpretation/gradcam-1/first_layer_filters.png" in found
+
+
+def test_grad_cam_maps_are_scaled_per_image():
+    import torch
+
+    from biodl.interpret.images import grad_cam, saliency_map
+    from biodl.models import build_model
+
+    torch.manual_seed(0)
+    model = build_model("resnet18", num_outputs=3, small_input=True).eval()
+    x = torch.randn(2, 3, 16, 16)
+    cams = grad_cam(model, x, torch.tensor([0, 2]))
+    sal = saliency_map(model, x, torch.tensor([1, 1]))
+    assert cams.shape == sal.shape == (2, 16, 16)
+    assert float(cams.min()) >= 0 and float(sal.amax(dim=(1, 2)).min()) == pytest.approx(1.0)
