@@ -147,3 +147,23 @@ def test_modisco_settings_follow_the_sequence_length():
     assert settings_for(200)["trim_to_window_size"] == 30
     with pytest.raises(BiodlError, match="30-bp sequences are too short"):
         settings_for(30, window=21)
+
+
+def test_hypothetical_contributions_project_to_the_exact_sum_and_centre_ism():
+    from biodl.interpret.attributions import make_references
+    from biodl.interpret.modisco import hypothetical_contributions
+    from biodl.models.layers import GlobalMaxPool1d
+
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Conv1d(4, 3, 3), nn.ReLU(), GlobalMaxPool1d(), nn.Flatten(),
+                          nn.Linear(3, 1)).eval()
+    x = one_hot(["ACGTTGCAAGTC", "TTGACAGGTATA", "CCATGGATCGAT"])
+    refs = make_references(x, 4, 0)
+    hyp = hypothetical_contributions(model, x, "deeplift_shap", 0, refs)
+    with torch.no_grad():
+        delta = model(x)[:, 0] - model(refs.flatten(0, 1))[:, 0].view(3, 4).mean(1)
+    assert torch.allclose((hyp * x).sum(dim=(1, 2)), delta, atol=1e-5)
+    ism = hypothetical_contributions(model, x, "ism", 0)
+    assert ism.shape == (3, 4, 12) and ism.sum(dim=1).abs().max() < 1e-5
+    with pytest.raises(BiodlError, match="needs hypothetical contributions"):
+        hypothetical_contributions(model, x, "saliency", 0)
