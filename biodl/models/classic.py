@@ -86,6 +86,7 @@ class DeepBind(nn.Module):
         self.pad, self.pad_value, self.global_pool = motif_length - 1, pad_value, global_pool
         self.conv = nn.Conv1d(in_channels, num_motifs, motif_length)
         self.act = layers.activation(activation)
+        self.global_max = layers.GlobalMaxPool1d()
         features = num_motifs * (2 if global_pool == "maxavg" else 1)
         sizes = [features, hidden] if hidden else [features]
         self.drop = nn.Dropout(dropout)
@@ -96,7 +97,9 @@ class DeepBind(nn.Module):
     def forward(self, x: Tensor) -> Tensor:
         x = F.pad(x, (self.pad, self.pad), value=self.pad_value)  # (N, C, L + 2 (m - 1))
         x = self.act(self.conv(x))  # (N, motifs, L + m - 1)
-        pooled = [x.amax(dim=-1)] + ([x.mean(dim=-1)] if self.global_pool == "maxavg" else [])
+        pooled = [self.global_max(x)[..., 0]]  # (N, motifs)
+        if self.global_pool == "maxavg":
+            pooled.append(x.mean(dim=-1))
         x = self.hidden(self.drop(torch.cat(pooled, dim=1)))  # (N, hidden)
         return self.out(x)  # (N, num_outputs)
 

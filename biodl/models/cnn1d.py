@@ -73,6 +73,7 @@ class CNN1D(nn.Module):
             for i in range(len(channels))
         ])
         self.global_pool = global_pool
+        self.global_max = layers.GlobalMaxPool1d()
         features = channels[-1] * (2 if global_pool == "maxavg" else 1)
         if global_pool == "flatten":
             if seq_len <= 0:
@@ -92,12 +93,12 @@ class CNN1D(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = self.blocks(x)  # (N, C, L')
         if self.global_pool == "max":
-            x = x.amax(dim=-1)
+            x = self.global_max(x)[..., 0]
         elif self.global_pool == "avg":
             x = x.mean(dim=-1)
         elif self.global_pool == "flatten":
             x = x.flatten(1)  # (N, C * L')
         else:
-            x = torch.cat([x.amax(dim=-1), x.mean(dim=-1)], dim=1)  # (N, 2C)
+            x = torch.cat([self.global_max(x)[..., 0], x.mean(dim=-1)], dim=1)  # (N, 2C)
         return self.head(x)  # (N, num_outputs)
 

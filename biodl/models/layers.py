@@ -43,6 +43,22 @@ def init_weights(module: nn.Module, scheme: str, nonlinearity: str = "relu") -> 
             nn.init.zeros_(layer.bias)
 
 
+class GlobalMaxPool1d(nn.MaxPool1d):
+    """(N, C, L) -> (N, C, 1): the max over all positions, as one max-pool window.
+
+    The same values as `x.amax(dim=-1, keepdim=True)`, but a module of the max-pool type, so
+    attribution rules that hook max pooling (DeepLIFT's, in tangermeme) also cover the global
+    max; a bare `amax` would be treated as linear and break DeepLIFT's sum-to-delta property.
+    """
+
+    def __init__(self):
+        super().__init__(kernel_size=1)
+
+    def forward(self, x: Tensor) -> Tensor:
+        self.kernel_size = self.stride = x.shape[-1]  # the window is the whole length
+        return super().forward(x)  # (N, C, 1)
+
+
 def length_mask(lengths: Tensor, length: int) -> Tensor:
     """(N,) valid lengths -> (N, length) bool, True at the valid (left-aligned) positions."""
     positions = torch.arange(length, device=lengths.device)
