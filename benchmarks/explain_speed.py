@@ -11,7 +11,7 @@ Side by side in one process, one thread, best of `--repeat`, on the same model a
            the outputs are checked equal (tangermeme centres over the bases; so is ours here);
   deeplift_shap: biodl (tangermeme's rules, 10 dinucleotide-shuffled references);
   memory:  `biodl explain CKPT FASTA --method saliency` in a child process on a FASTA of
-           `--sequences` random records of the model's window; its peak RSS (ru_maxrss).
+           `--sequences` random records of the model's window; its peak RSS (/usr/bin/time).
 Models: a random Basset-like CNN on 8 x 1 kbp sequences, and the checkpoint's model (e.g. the
 E. coli promoter CNN, 81 bp) on 100 test-like random sequences.
 """
@@ -88,14 +88,16 @@ def peak_memory(checkpoint: Path, sequences: int, length: int) -> str:
         command = [sys.executable, "-m", "biodl.cli", "explain", str(checkpoint), str(fasta),
                    "--method", "saliency", "--batch-size", "256", "--top-k", "3",
                    "-o", str(Path(folder) / "out")]
+        # /usr/bin/time measures the exec'd command alone: a forked child's ru_maxrss would
+        # start at this (large) process's own resident size
         start = time.perf_counter()
-        child = subprocess.Popen(command, cwd=folder, stdout=subprocess.DEVNULL,
-                                 env={**os.environ, "MLFLOW_TRACKING_URI": ""})
-        _, status, usage = os.wait4(child.pid, 0)  # this child's own peak, not all children's
+        done = subprocess.run(["/usr/bin/time", "-f", "%M", *command], cwd=folder, text=True,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                              env={**os.environ, "MLFLOW_TRACKING_URI": ""})
         seconds = time.perf_counter() - start
-        if status:
-            raise SystemExit(f"biodl explain failed ({status})")
-        peak = usage.ru_maxrss / 1024
+        if done.returncode:
+            raise SystemExit(f"biodl explain failed: {done.stderr[-500:]}")
+        peak = int(done.stderr.strip().splitlines()[-1]) / 1024
         size = (Path(folder) / "out" / "attributions.npz").stat().st_size / 2**20
     return (f"| {checkpoint.name} | `biodl explain --method saliency`, {sequences:,} x "
             f"{length} bp | {sequences / seconds:.0f} | | | peak RSS {peak:.0f} MiB, "
@@ -108,6 +110,7 @@ def main() -> None:
     parser.add_argument("--sequences", type=int, default=100_000)
     parser.add_argument("--repeat", type=int, default=2)
     parser.add_argument("--ism-batch", type=int, default=512)
+    parser.add_argument("--memory-only", action="store_true", help="only the streaming row")
     args = parser.parse_args()
     torch.set_num_threads(1)
     from biodl.inference.model import load
@@ -119,6 +122,9 @@ def main() -> None:
                          num_outputs=2).eval()
     rows = ["| model | method | biodl seq/s | tangermeme seq/s | ratio | notes |",
             "|---|---|---|---|---|---|"]
+    if args.memory_only:
+        print("\n".join([*rows, peak_memory(args.checkpoint, args.sequences, spec.length)]))
+        return
     rows += compare_ism("basset-like, 8 x 1 kbp", basset, random_onehot(8, 1000), 1,
                         args.repeat, args.ism_batch)
     rows += compare_ism(f"{args.checkpoint.name}, 100 x {spec.length} bp", trained,

@@ -20,7 +20,7 @@ METHOD_NAMES = {"saliency": "saliency", "integrated-gradients": "integrated_grad
 def explain(source: str = SOURCE,
             inputs: Optional[Path] = typer.Argument(
                 None, help="FASTA or CSV/TSV with a sequence column (default: the pipeline's "
-                           "test split); image runs: an image folder or manifest."),
+                           "test split); image runs: the test split only."),
             method: str = typer.Option("deeplift-shap", help="saliency (gradient x input), "
                                        "integrated-gradients, deeplift-shap or ism."),
             target: Optional[str] = typer.Option(None, help="The class or output to explain "
