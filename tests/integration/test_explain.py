@@ -54,6 +54,7 @@ def test_explain_writes_attributions_summary_and_logos(in_tiny_fit, tmp_path, me
             assert np.abs(sums - deltas).mean() <= 0.01 * np.abs(deltas).mean()
 
 
+@pytest.mark.slow  # CI runs it (make test-slow here)
 def test_second_explain_lands_beside_the_first(in_tiny_fit, tmp_path):
     for i in (1, 2):
         result = runner.invoke(app, ["explain", in_tiny_fit.run_id, str(FASTA), "--method",
@@ -99,6 +100,7 @@ def test_wrong_length_and_existing_output_fail_in_one_line(in_tiny_fit, write, t
     assert (tmp_path / "z" / "summary.tsv").read_text() == "keep me"
 
 
+@pytest.mark.slow  # CI runs it (make test-slow here)
 def test_image_run_gets_grad_cam_saliency_and_filters(workdir):
     from biodl.config import load_config
     from biodl.train import fit

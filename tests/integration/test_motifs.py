@@ -1,3 +1,4 @@
+import pytest
 """`biodl motifs` on the session's tiny E. coli fit: filter PWMs and TF-MoDISco wired end to end
 into the run's interpretation/motifs-N (a second call lands beside the first), and a model
 with no first convolution refused in one line with exit 2."""
@@ -59,6 +60,7 @@ def test_second_call_lands_beside_the_first(in_tiny_fit, tmp_path):
     assert all(r[3] == "5" for r in rows[1:])  # --top 5: five sites per filter
 
 
+@pytest.mark.slow  # CI runs it (make test-slow here)
 def test_run_without_first_convolution_fails_in_one_line(workdir, tmp_path):
     fit = runner.invoke(app, ["fit", str(DATA / "tiny_pipeline.yaml"), "--set",
                               "model={name: rnn_classifier, input: onehot, hidden_size: 4}"])
