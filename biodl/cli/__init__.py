@@ -9,6 +9,7 @@ from biodl.cli import training  # noqa: F401  (init, fit, test, validate)
 from biodl.cli import inference  # noqa: F401  (predict, sample)
 from biodl.cli import variants  # noqa: F401  (variant-effect)
 from biodl.cli import inspection  # noqa: F401  (runs, config, check-data, models, ui)
+from biodl.cli import selection  # noqa: F401  (cv, tune)
 from biodl.cli.app import app
 
 
