@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
+from typing import List, Optional
 
 import typer
 
-from biodl.cli.app import SOURCE, app, checkpoint_of, fails_cleanly
+from biodl.cli.app import SOURCE, SOURCES, app, checkpoint_of, checkpoints_of, fails_cleanly
 from biodl.errors import BiodlError
 
 
 @app.command()
 @fails_cleanly
-def predict(source: str = SOURCE,
+def predict(sources: List[str] = SOURCES,
             inputs: Path = typer.Argument(..., help="FASTA, CSV/TSV with a sequence column, "
                                                     "an image folder or an image manifest."),
             output: Path = typer.Option(Path("predictions.csv"), "--output", "-o",
@@ -37,22 +37,26 @@ def predict(source: str = SOURCE,
             force: bool = typer.Option(False, help="Overwrite an existing output file.")) -> None:
     """Apply a trained model to new data: a table of ids, class probabilities and labels
     (taggers: one row per base; seq2seq: the protein; language models: NLL and perplexity
-    per window), or with --scan a genome track."""
+    per window), or with --scan a genome track. Several models (or a `biodl cv` run) are
+    averaged, if they share their inputs and classes."""
     from biodl.data.spec import PREDICT_LENGTH_POLICIES
     from biodl.inference import batches, output as out, predict as scoring, sequences
     from biodl.inference.inputs import sequence_records
-    from biodl.inference.model import load
+    from biodl.inference.ensemble import load_models
 
     if length_policy not in PREDICT_LENGTH_POLICIES:
         raise BiodlError(f"--length-policy: {length_policy!r} is not a length policy; choose "
                          f"{', '.join(PREDICT_LENGTH_POLICIES)}")
+    checkpoints = checkpoints_of(sources)
     if scan or length_policy == "scan":
-        return _scan(source, inputs, output, stride, strands, output_name, batch_size, force)
+        if len(checkpoints) > 1:
+            raise BiodlError(f"--scan takes one model, got {len(checkpoints)}; scan with each")
+        return _scan(sources[0], inputs, output, stride, strands, output_name, batch_size, force)
     if stride is not None or strands != "auto" or output_name is not None:
         raise BiodlError("--stride, --strands and --output-name are for a genome scan; add "
                          "--scan (or drop them)")
     out.check_output(output, force)
-    task, spec, _ = load(checkpoint_of(source))
+    task, spec, _ = load_models(checkpoints)
     if spec.target in sequences.TABLES:
         header, rows = sequences.table(task, spec, sequence_records(inputs), batch_size,
                                        length_policy)
