@@ -84,11 +84,6 @@ def open_storage(url: str):
 
     warnings.filterwarnings("ignore", category=ExperimentalWarning)  # heartbeats are stable
 
-    if url.startswith("sqlite:///"):
-        folder = Path(url[len("sqlite:///"):]).parent
-        if not folder.is_dir():
-            raise BiodlError(f"--storage {url}: folder {folder} does not exist; create it or "
-                             "give another sqlite:///PATH/optuna.db")
     engine = {"connect_args": {"timeout": 60}} if url.startswith("sqlite") else {}
     try:
         return RDBStorage(url, engine_kwargs=engine, heartbeat_interval=HEARTBEAT_S,
@@ -102,6 +97,14 @@ def open_storage(url: str):
                          "postgresql://user@host/db") from None
 
 
+def _check_sqlite_folder(url: str) -> None:
+    if url.startswith("sqlite:///"):
+        folder = Path(url[len("sqlite:///"):]).parent
+        if not folder.is_dir():
+            raise BiodlError(f"--storage {url}: folder {folder} does not exist; create it or "
+                             "give another sqlite:///PATH/optuna.db")
+
+
 def make_pruner(name: str):
     import optuna
 
@@ -112,6 +115,26 @@ def make_pruner(name: str):
     return optuna.pruners.NopPruner()
 
 
+def open_study(req: TuneRequest, cfg, url: str):
+    """The study (made if new) on its storage; one line for a storage that cannot be opened
+    or a stored study that differs (e.g. in direction)."""
+    import optuna
+
+    _check_sqlite_folder(url)
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    mode = cfg.callbacks.checkpoint.mode
+    name = req.study or cfg.name
+    try:
+        with _storage_lock(url):  # parallel workers: one creates the tables and the study
+            return optuna.create_study(
+                study_name=name, storage=open_storage(url), load_if_exists=True,
+                sampler=optuna.samplers.TPESampler(), pruner=make_pruner(req.pruner),
+                direction="minimize" if mode == "min" else "maximize")
+    except ValueError as error:
+        raise BiodlError(f"study {name} in {url}: {error}; give --study NAME for a new "
+                         "study") from None
+
+
 def run_study(req: TuneRequest, echo=print) -> TuneResult:
     import optuna
 
@@ -119,18 +142,9 @@ def run_study(req: TuneRequest, echo=print) -> TuneResult:
     cfg = load_config(req.pipeline, req.overrides)
     base_name = cfg.tracking.run_name or cfg.name
     url = req.storage or default_storage(tracking.tracking_uri(cfg.tracking.uri))
-    storage = open_storage(url)
-    optuna.logging.set_verbosity(optuna.logging.WARNING)
-    ckpt = cfg.callbacks.checkpoint
-    try:
-        study = optuna.create_study(
-            study_name=req.study or cfg.name, storage=storage, load_if_exists=True,
-            sampler=optuna.samplers.TPESampler(), pruner=make_pruner(req.pruner),
-            direction="minimize" if ckpt.mode == "min" else "maximize")
-    except ValueError as error:  # e.g. the stored study has the other direction
-        raise BiodlError(f"study {req.study or cfg.name} in {url}: {error}; give --study NAME "
-                         "for a new study") from None
+    study = open_study(req, cfg, url)
     parent = study_parent(study, cfg, url, base_name)
+    ckpt = cfg.callbacks.checkpoint
     with tracking.parent_outcome(parent):
         parent.log_text(space.read_text(), "space.yaml")
         echo(f"study '{study.study_name}' in {url}: {count(study)} of {req.trials} trials done")
