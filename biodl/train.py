@@ -55,10 +55,8 @@ def fit(cfg: Config, echo=print, resume: str | None = None, register: str | None
     """Train, validate every epoch, test the best checkpoint; everything recorded in MLflow.
 
     `resume`: the id of a run to continue from its last checkpoint, into the same run.
-    `register`: a model-registry name to register the best checkpoint under.
-    `parent`: a run to nest the new run under; `callbacks`: more Lightning callbacks (a
-    `biodl tune` trial's pruning callback).
-    """
+    `register`: a model-registry name to register the best checkpoint under. `parent`: a run
+    to nest the new run under; `callbacks`: more callbacks (a tune trial's pruning)."""
     started = time.perf_counter()
     _quiet_lightning()
     pl.seed_everything(cfg.seed, workers=True, verbose=False)

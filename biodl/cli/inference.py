@@ -37,8 +37,7 @@ def predict(sources: List[str] = SOURCES,
             force: bool = typer.Option(False, help="Overwrite an existing output file.")) -> None:
     """Apply a trained model to new data: a table of ids, class probabilities and labels
     (taggers: one row per base; seq2seq: the protein; language models: NLL and perplexity
-    per window), or with --scan a genome track. Several models (or a `biodl cv` run) are
-    averaged, if they share their inputs and classes."""
+    per window), or with --scan a genome track; several models (or a cv run) averaged."""
     from biodl.data.spec import PREDICT_LENGTH_POLICIES
     from biodl.inference import batches, output as out, predict as scoring, sequences
     from biodl.inference.inputs import sequence_records
@@ -49,9 +48,8 @@ def predict(sources: List[str] = SOURCES,
                          f"{', '.join(PREDICT_LENGTH_POLICIES)}")
     checkpoints = checkpoints_of(sources)
     if scan or length_policy == "scan":
-        if len(checkpoints) > 1:
-            raise BiodlError(f"--scan takes one model, got {len(checkpoints)}; scan with each")
-        return _scan(sources[0], inputs, output, stride, strands, output_name, batch_size, force)
+        return _scan(sources, len(checkpoints), inputs, output, stride, strands, output_name,
+                     batch_size, force)
     if stride is not None or strands != "auto" or output_name is not None:
         raise BiodlError("--stride, --strands and --output-name are for a genome scan; add "
                          "--scan (or drop them)")
@@ -68,10 +66,14 @@ def predict(sources: List[str] = SOURCES,
     typer.echo(f"{count} predictions written to {output}")
 
 
-def _scan(source: str, genome: Path, output: Path, stride: Optional[int], strands: str,
-          output_name: Optional[str], batch_size: int, force: bool) -> None:
+def _scan(sources: list[str], models: int, genome: Path, output: Path, stride: Optional[int],
+          strands: str, output_name: Optional[str], batch_size: int, force: bool) -> None:
     from biodl.inference import output as out, scan, tracks
     from biodl.inference.model import load
+
+    if models > 1:
+        raise BiodlError(f"--scan takes one model, got {models}; scan with each")
+    source = sources[0]
 
     tracks.track_format(output)
     out.check_output(output, force)

@@ -118,7 +118,8 @@ class VGG(nn.Module):
 
 def alexnet(in_channels: int = 3, num_outputs: int = 1000, small_input: bool = False,
             dropout: float = 0.5, hidden: Optional[int] = None) -> AlexNet:
-    """AlexNet (torchvision's one-GPU variant): 61,100,840 parameters at 3 channels, 1000 outputs."""
+    """AlexNet (torchvision's one-GPU variant): 61,100,840 parameters at 3 channels,
+    1000 outputs."""
     return AlexNet(in_channels, num_outputs, small_input, dropout, hidden)
 
 

@@ -40,7 +40,8 @@ def _data_files(cfg: Config) -> object:
     return data
 
 
-def evaluate_ensemble(cfg: Config, checkpoints: list[Path], split: str = "test") -> dict[str, float]:
+def evaluate_ensemble(cfg: Config, checkpoints: list[Path],
+                      split: str = "test") -> dict[str, float]:
     """Metrics of the members' mean predictions on `split` of `cfg`'s data."""
     from biodl import hardware, record
     from biodl.data.formats import build_datamodule

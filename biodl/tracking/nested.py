@@ -66,7 +66,8 @@ def open_parent(cfg: TrackingConfig, name: str, kind: str, run_id: str | None = 
         return ParentRun(uri, run_id)
     with store_lock(uri):
         experiment_id = prepare_experiment(client, uri, cfg.experiment)
-        run = client.create_run(experiment_id, run_name=unique_run_name(client, experiment_id, name),
+        run_name = unique_run_name(client, experiment_id, name)
+        run = client.create_run(experiment_id, run_name=run_name,
                                 tags={**cfg.tags, **version_tags(), KIND: kind})
     return ParentRun(uri, run.info.run_id)
 
@@ -80,7 +81,8 @@ def parent_outcome(parent: ParentRun) -> Iterator[ParentRun]:
         parent.client.set_terminated(parent.run_id, "KILLED")
         raise
     except Exception as error:
-        parent.client.set_tag(parent.run_id, "biodl.error", f"{type(error).__name__}: {error}"[:5000])
+        summary = f"{type(error).__name__}: {error}"[:5000]
+        parent.client.set_tag(parent.run_id, "biodl.error", summary)
         parent.client.set_terminated(parent.run_id, "FAILED")
         raise
     else:
