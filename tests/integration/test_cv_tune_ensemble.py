@@ -157,3 +157,44 @@ def test_bad_storage_fails_in_one_line(workdir):
                     "--storage", "nosuchdb://host/x")
     assert result.exit_code == 2 and "--storage nosuchdb://host/x: cannot be opened" in \
         result.output
+
+
+@pytest.mark.system
+def test_tune_resumes_after_a_kill(workdir):
+    """SIGKILL a worker mid-trial; the same command later fails that trial (its heartbeat
+    stopped), retries it and finishes the study."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    import optuna
+
+    (workdir / "space.yaml").write_text("task.optimizer.lr: {low: 1.0e-4, high: 1.0e-2}\n")
+    command = [sys.executable, "-m", "biodl.cli", "tune", PIPELINE, "--trials", "2", "--space",
+               str(workdir / "space.yaml"), "--pruner", "none", "-o", str(workdir / "b.yaml"),
+               "--set", "trainer.max_epochs=30", "--set", "trainer.limit_train_batches=1"]
+    env = {**os.environ, "PYTHONPATH": str(DATA.parents[1])}
+    worker = subprocess.Popen(command, cwd=workdir, env=env, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL)
+    storage = f"sqlite:///{workdir / 'optuna.db'}"
+    deadline = time.time() + 120
+    while time.time() < deadline:
+        time.sleep(2)
+        try:
+            trials = optuna.load_study(study_name="ecoli_promoters", storage=storage).trials
+        except Exception:
+            continue
+        if trials and trials[0].state.name == "RUNNING":
+            break
+    time.sleep(8)  # well into the trial's epochs
+    worker.send_signal(signal.SIGKILL)
+    worker.wait()
+    time.sleep(31)  # past the heartbeat grace period
+    command[command.index("trainer.max_epochs=30")] = "trainer.max_epochs=1"
+    done = subprocess.run(command, cwd=workdir, env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    states = [t.state.name for t in optuna.load_study(study_name="ecoli_promoters",
+                                                      storage=storage).trials]
+    assert states[0] == "FAIL" and states.count("COMPLETE") == 2
