@@ -29,6 +29,7 @@ TRIALS      ?= 20
 WORKERS     ?= 2
 PRUNER      ?= median
 STORAGE     ?=
+SPACE       ?=
 TUNE_DIR    ?= .tune
 BIN         := $(VENV)/bin
 STAMP       := $(VENV)/.installed
@@ -91,14 +92,14 @@ tune-workers: $(addprefix tune-worker-,$(WORKER_IDS))
 
 tune-worker-%:
 	@$(BIN)/biodl tune $(PIPELINE) --trials $(TRIALS) --pruner $(PRUNER) \
-		$(if $(STORAGE),--storage $(STORAGE)) $(foreach s,$(SET),--set $(s)) \
-		> $(TUNE_DIR)/worker-$*.log 2>&1 && echo "worker $*: $$(tail -1 $(TUNE_DIR)/worker-$*.log)" \
+		$(if $(STORAGE),--storage $(STORAGE)) $(if $(SPACE),--space $(SPACE)) \
+		$(foreach s,$(SET),--set $(s)) > $(TUNE_DIR)/worker-$*.log 2>&1 && echo "worker $*: $$(tail -1 $(TUNE_DIR)/worker-$*.log)" \
 		|| (echo "worker $* failed:"; tail -3 $(TUNE_DIR)/worker-$*.log; exit 1)
 
 # a Slurm array of WORKERS tune workers on one STORAGE every node reaches
 slurm-tune: install
 	$(BIN)/python -m biodl.slurm $(PIPELINE) --tune $(TRIALS) --workers $(WORKERS) \
-		--storage "$(STORAGE)" --gpus $(GPUS) --cpus $(CPUS) --time $(TIME) \
+		--storage "$(STORAGE)" $(if $(SPACE),--space $(SPACE)) --gpus $(GPUS) --cpus $(CPUS) --time $(TIME) \
 		$(foreach s,$(SET),--set $(s)) --submit
 
 report: install

@@ -55,12 +55,13 @@ ${gres}#SBATCH --cpus-per-task=${cpus}
 # task killed mid-trial leaves that trial to be retried (heartbeats); resubmitting resumes.
 set -euo pipefail
 cd ${workdir}
-${tracking}srun ${biodl} tune ${pipeline} --trials ${trials} --storage ${storage} ${sets}
+${tracking}srun ${biodl} tune ${pipeline} --trials ${trials} --storage ${storage}${space} ${sets}
 """)
 
 
 def render_tune(pipeline: str, workers: int, trials: int, storage: str, gpus: int, cpus: int,
-                time: str, overrides: list[str], logs: Path, workdir: Path, biodl: str) -> str:
+                time: str, overrides: list[str], logs: Path, workdir: Path, biodl: str,
+                space: str = "") -> str:
     """An sbatch array script: `workers` tasks of one study on a shared storage (on a cluster
     a database server, or sqlite on a filesystem with working locks)."""
     if workers < 1 or trials < 1 or not storage:
@@ -73,6 +74,7 @@ def render_tune(pipeline: str, workers: int, trials: int, storage: str, gpus: in
         gres="#SBATCH --gres=gpu:1\n" if gpus else "", logs=shlex.quote(str(logs)),
         workdir=shlex.quote(str(workdir)), biodl=shlex.quote(biodl), trials=trials,
         pipeline=shlex.quote(pipeline), storage=shlex.quote(storage),
+        space=f" --space {shlex.quote(space)}" if space else "",
         sets=" ".join(f"--set {shlex.quote(s)}" for s in sets),
         tracking=f"export MLFLOW_TRACKING_URI={shlex.quote(uri)}\n" if uri else "")
 
@@ -110,13 +112,15 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--tune", type=int, metavar="TRIALS", help="an array of tune workers")
     parser.add_argument("--workers", type=int, default=4, help="--tune: array tasks")
     parser.add_argument("--storage", default="", help="--tune: the shared Optuna storage")
+    parser.add_argument("--space", default="", help="--tune: the search space YAML")
     args = parser.parse_args(argv)
     logs = Path(args.logs).resolve()
     logs.mkdir(parents=True, exist_ok=True)
     biodl = str(Path(sys.executable).with_name("biodl"))
     try:
         text = (render_tune(args.pipeline, args.workers, args.tune, args.storage, args.gpus,
-                            args.cpus, args.time, args.overrides, logs, Path.cwd(), biodl)
+                            args.cpus, args.time, args.overrides, logs, Path.cwd(), biodl,
+                            args.space)
                 if args.tune is not None else
                 render(args.pipeline, args.nodes, args.gpus, args.tasks, args.cpus, args.time,
                        args.overrides, logs, Path.cwd(), biodl))
