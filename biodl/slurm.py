@@ -43,6 +43,41 @@ else  # a first launch: a file left by an earlier job with this id is not ours
 fi
 """)
 
+TUNE_SCRIPT = Template("""#!/bin/bash
+#SBATCH --job-name=biodl-tune-${name}
+#SBATCH --array=1-${workers}
+#SBATCH --ntasks=1
+${gres}#SBATCH --cpus-per-task=${cpus}
+#SBATCH --time=${time}
+#SBATCH --output=${logs}/%x-%A_%a.out
+# Rendered by biodl.slurm: ${workers} array tasks, each a worker of one Optuna study sharing
+# ${storage}; the study stops at ${trials} finished trials whichever worker finishes them. A
+# task killed mid-trial leaves that trial to be retried (heartbeats); resubmitting resumes.
+set -euo pipefail
+cd ${workdir}
+${tracking}srun ${biodl} tune ${pipeline} --trials ${trials} --storage ${storage}${space} ${sets}
+""")
+
+
+def render_tune(pipeline: str, workers: int, trials: int, storage: str, gpus: int, cpus: int,
+                time: str, overrides: list[str], logs: Path, workdir: Path, biodl: str,
+                space: str = "") -> str:
+    """An sbatch array script: `workers` tasks of one study on a shared storage (on a cluster
+    a database server, or sqlite on a filesystem with working locks)."""
+    if workers < 1 or trials < 1 or not storage:
+        raise BiodlError("slurm tune: WORKERS and TRIALS must be >= 1 and STORAGE an Optuna "
+                         "storage URL every node reaches, e.g. sqlite:////shared/optuna.db")
+    uri = os.environ.get("MLFLOW_TRACKING_URI")
+    sets = [f"trainer.accelerator={'gpu' if gpus else 'cpu'}", "trainer.devices=1", *overrides]
+    return TUNE_SCRIPT.substitute(
+        name=Path(pipeline).name or "tune", workers=workers, cpus=cpus, time=time,
+        gres="#SBATCH --gres=gpu:1\n" if gpus else "", logs=shlex.quote(str(logs)),
+        workdir=shlex.quote(str(workdir)), biodl=shlex.quote(biodl), trials=trials,
+        pipeline=shlex.quote(pipeline), storage=shlex.quote(storage),
+        space=f" --space {shlex.quote(space)}" if space else "",
+        sets=" ".join(f"--set {shlex.quote(s)}" for s in sets),
+        tracking=f"export MLFLOW_TRACKING_URI={shlex.quote(uri)}\n" if uri else "")
+
 
 def render(pipeline: str, nodes: int, gpus: int, tasks: int, cpus: int, time: str,
            overrides: list[str], logs: Path, workdir: Path, biodl: str) -> str:
@@ -74,16 +109,25 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--set", dest="overrides", action="append", default=[])
     parser.add_argument("--logs", default=".slurm")
     parser.add_argument("--submit", action="store_true", help="sbatch the script")
+    parser.add_argument("--tune", type=int, metavar="TRIALS", help="an array of tune workers")
+    parser.add_argument("--workers", type=int, default=4, help="--tune: array tasks")
+    parser.add_argument("--storage", default="", help="--tune: the shared Optuna storage")
+    parser.add_argument("--space", default="", help="--tune: the search space YAML")
     args = parser.parse_args(argv)
     logs = Path(args.logs).resolve()
     logs.mkdir(parents=True, exist_ok=True)
     biodl = str(Path(sys.executable).with_name("biodl"))
     try:
-        text = render(args.pipeline, args.nodes, args.gpus, args.tasks, args.cpus, args.time,
-                      args.overrides, logs, Path.cwd(), biodl)
+        text = (render_tune(args.pipeline, args.workers, args.tune, args.storage, args.gpus,
+                            args.cpus, args.time, args.overrides, logs, Path.cwd(), biodl,
+                            args.space)
+                if args.tune is not None else
+                render(args.pipeline, args.nodes, args.gpus, args.tasks, args.cpus, args.time,
+                       args.overrides, logs, Path.cwd(), biodl))
     except BiodlError as error:
         raise SystemExit(f"error: {error}") from None
-    script = logs / f"{Path(args.pipeline).name or 'fit'}.sbatch"
+    kind = "tune" if args.tune is not None else "fit"
+    script = logs / f"{Path(args.pipeline).name or 'fit'}{'-tune' if kind == 'tune' else ''}.sbatch"
     script.write_text(text)
     print(f"wrote {script}")
     if args.submit:

@@ -11,6 +11,7 @@ import warnings
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Sequence
 
 import pytorch_lightning as pl
 from pytorch_lightning.callbacks import EarlyStopping, ModelCheckpoint
@@ -49,13 +50,13 @@ class FitResult:
     stop_reason: str = ""
 
 
-def fit(cfg: Config, echo=print, resume: str | None = None,
-        register: str | None = None) -> FitResult:
+def fit(cfg: Config, echo=print, resume: str | None = None, register: str | None = None,
+        parent: str | None = None, callbacks: Sequence[pl.Callback] = ()) -> FitResult:
     """Train, validate every epoch, test the best checkpoint; everything recorded in MLflow.
 
     `resume`: the id of a run to continue from its last checkpoint, into the same run.
-    `register`: a model-registry name to register the best checkpoint under.
-    """
+    `register`: a model-registry name to register the best checkpoint under. `parent`: a run
+    to nest the new run under; `callbacks`: more callbacks (a tune trial's pruning)."""
     started = time.perf_counter()
     _quiet_lightning()
     pl.seed_everything(cfg.seed, workers=True, verbose=False)
@@ -68,7 +69,7 @@ def fit(cfg: Config, echo=print, resume: str | None = None,
     datamodule.setup("fit")  # read and check the data before a run is opened
     task = build_task_for(cfg, datamodule)
 
-    logger = open_run(cfg, task, datamodule, resume, precision_choice)
+    logger = open_run(cfg, task, datamodule, resume, precision_choice, parent)
     # other DDP ranks have no run id; ModelCheckpoint broadcasts rank 0's folder at setup
     checkpoint = checkpoint_callback(cfg, logger.run_id or "not-rank-zero")
     # the run's folder also takes mid-epoch checkpoints (hpc_ckpt_N.ckpt: SIGTERM, Slurm)
@@ -78,7 +79,7 @@ def fit(cfg: Config, echo=print, resume: str | None = None,
         log.write(str(ModelSummary(task, max_depth=2)))
         trainer = pl.Trainer(**trainer_arguments(cfg, task), logger=logger,
                              callbacks=[checkpoint, ConfigInCheckpoint(dump_yaml(cfg)),
-                                        *other_callbacks(cfg, echo)],
+                                        *other_callbacks(cfg, echo), *callbacks],
                              default_root_dir=checkpoint.dirpath)
         trainer.fit(task, datamodule=datamodule, ckpt_path=str(last) if last else None)
         reason = stop_reason(trainer)
@@ -101,9 +102,9 @@ def fit(cfg: Config, echo=print, resume: str | None = None,
 
 
 def open_run(cfg: Config, task: Task, datamodule: DataFormat, resume: str | None,
-             precision_choice: str):
+             precision_choice: str, parent: str | None = None):
     """The MLflow logger of a new run (params, config, tags recorded) or of the resumed one."""
-    logger = tracking.make_logger(cfg.tracking, run_id=resume)
+    logger = tracking.make_logger(cfg.tracking, run_id=resume, parent=parent)
     if not resume and is_rank_zero():  # under DDP only rank 0 records; others get a no-op
         params = {**flatten(to_dict(cfg)), "model_parameters": count_parameters(task.model)}
         if precision_choice:

@@ -11,6 +11,7 @@ from biodl.cli import variants  # noqa: F401  (variant-effect)
 from biodl.cli import inspection  # noqa: F401  (runs, config, check-data, models, ui)
 from biodl.cli import interpretation  # noqa: F401  (explain)
 from biodl.cli import motifs  # noqa: F401  (motifs)
+from biodl.cli import selection  # noqa: F401  (cv, tune)
 from biodl.cli.app import app
 
 

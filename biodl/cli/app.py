@@ -66,6 +66,28 @@ def checkpoint_of(source: str) -> Path:
     return fetch_checkpoint(source)
 
 
+SOURCES = typer.Argument(..., metavar="SOURCE...",
+                         help="One model or several to average: .ckpt files, MLflow run ids "
+                              "(a `biodl cv` run stands for its fold models) or "
+                              "models:/NAME/VERSION.")
+
+
+def checkpoints_of(sources: list[str]) -> list[Path]:
+    """Each source's checkpoint; a run with an ensemble (a `biodl cv` parent) gives its
+    members' checkpoints."""
+    found: list[Path] = []
+    for source in sources:
+        if Path(source).is_file() or source.startswith("models:/"):
+            found.append(checkpoint_of(source))
+            continue
+        from biodl.tracking import ensemble_members, resolve_run_id
+
+        run_id = resolve_run_id(source, other="a .ckpt file, models:/NAME/VERSION or ")
+        members = ensemble_members(run_id) or [run_id]
+        found += [checkpoint_of(member) for member in members]
+    return found
+
+
 def print_metrics(metrics: dict[str, float]) -> None:
     """One line per metric; a metric undefined on the data (NaN) is said to be so."""
     import math

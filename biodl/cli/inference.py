@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
+from typing import List, Optional
 
 import typer
 
-from biodl.cli.app import SOURCE, app, checkpoint_of, fails_cleanly
+from biodl.cli.app import SOURCE, SOURCES, app, checkpoint_of, checkpoints_of, fails_cleanly
 from biodl.errors import BiodlError
 
 
 @app.command()
 @fails_cleanly
-def predict(source: str = SOURCE,
+def predict(sources: List[str] = SOURCES,
             inputs: Path = typer.Argument(..., help="FASTA, CSV/TSV with a sequence column, "
                                                     "an image folder or an image manifest."),
             output: Path = typer.Option(Path("predictions.csv"), "--output", "-o",
@@ -37,22 +37,24 @@ def predict(source: str = SOURCE,
             force: bool = typer.Option(False, help="Overwrite an existing output file.")) -> None:
     """Apply a trained model to new data: a table of ids, class probabilities and labels
     (taggers: one row per base; seq2seq: the protein; language models: NLL and perplexity
-    per window), or with --scan a genome track."""
+    per window), or with --scan a genome track; several models (or a cv run) averaged."""
     from biodl.data.spec import PREDICT_LENGTH_POLICIES
     from biodl.inference import batches, output as out, predict as scoring, sequences
     from biodl.inference.inputs import sequence_records
-    from biodl.inference.model import load
+    from biodl.inference.ensemble import load_models
 
     if length_policy not in PREDICT_LENGTH_POLICIES:
         raise BiodlError(f"--length-policy: {length_policy!r} is not a length policy; choose "
                          f"{', '.join(PREDICT_LENGTH_POLICIES)}")
+    checkpoints = checkpoints_of(sources)
     if scan or length_policy == "scan":
-        return _scan(source, inputs, output, stride, strands, output_name, batch_size, force)
+        return _scan(sources, len(checkpoints), inputs, output, stride, strands, output_name,
+                     batch_size, force)
     if stride is not None or strands != "auto" or output_name is not None:
         raise BiodlError("--stride, --strands and --output-name are for a genome scan; add "
                          "--scan (or drop them)")
     out.check_output(output, force)
-    task, spec, _ = load(checkpoint_of(source))
+    task, spec, _ = load_models(checkpoints)
     if spec.target in sequences.TABLES:
         header, rows = sequences.table(task, spec, sequence_records(inputs), batch_size,
                                        length_policy)
@@ -64,10 +66,14 @@ def predict(source: str = SOURCE,
     typer.echo(f"{count} predictions written to {output}")
 
 
-def _scan(source: str, genome: Path, output: Path, stride: Optional[int], strands: str,
-          output_name: Optional[str], batch_size: int, force: bool) -> None:
+def _scan(sources: list[str], models: int, genome: Path, output: Path, stride: Optional[int],
+          strands: str, output_name: Optional[str], batch_size: int, force: bool) -> None:
     from biodl.inference import output as out, scan, tracks
     from biodl.inference.model import load
+
+    if models > 1:
+        raise BiodlError(f"--scan takes one model, got {models}; scan with each")
+    source = sources[0]
 
     tracks.track_format(output)
     out.check_output(output, force)

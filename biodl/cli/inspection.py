@@ -92,9 +92,12 @@ def check_data(pipeline: str = PIPELINE, overrides: Optional[List[str]] = SET,
 @fails_cleanly
 def models(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
     """List the registered models with their parameter counts at default settings."""
+    import torch
+
     from biodl.models import MODELS, build_model, count_parameters
 
-    rows = [{"name": name, "params": count_parameters(build_model(name))} for name in MODELS]
+    with torch.device("meta"):  # shapes only: VGG-19's 143M weights need no memory or init
+        rows = [{"name": name, "params": count_parameters(build_model(name))} for name in MODELS]
     if as_json:
         typer.echo(json.dumps(rows, indent=2))
         return

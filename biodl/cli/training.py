@@ -8,7 +8,8 @@ from typing import List, Optional
 
 import typer
 
-from biodl.cli.app import SET, SOURCE, app, checkpoint_of, fails_cleanly, print_metrics, run_id_of
+from biodl.cli.app import (SET, SOURCE, SOURCES, app, checkpoints_of, fails_cleanly,
+                           print_metrics, run_id_of)
 from biodl.errors import BiodlError
 
 
@@ -133,29 +134,41 @@ def _writable_for(cfg) -> None:
 
 @app.command()
 @fails_cleanly
-def test(source: str = SOURCE, overrides: Optional[List[str]] = SET) -> None:
-    """Metrics of a trained model on its pipeline's test split (or other data via --set)."""
-    _evaluate(source, overrides or [], "test")
+def test(sources: List[str] = SOURCES, overrides: Optional[List[str]] = SET) -> None:
+    """Metrics of a trained model on its pipeline's test split (or other data via --set);
+    several models (or a `biodl cv` run) are scored by their mean prediction."""
+    _evaluate(sources, overrides or [], "test")
 
 
 @app.command()
 @fails_cleanly
 def validate(source: str = SOURCE, overrides: Optional[List[str]] = SET) -> None:
     """Metrics of a trained model on its pipeline's validation split."""
-    _evaluate(source, overrides or [], "val")
+    _evaluate([source], overrides or [], "val")
 
 
-def _evaluate(source: str, overrides: list[str], split: str) -> None:
+def _evaluate(sources: list[str], overrides: list[str], split: str) -> None:
+    from biodl.train import evaluate
+
+    checkpoints = checkpoints_of(sources)
+    configs = [_recorded_config(path, overrides) for path in checkpoints]
+    if len(checkpoints) == 1:
+        print_metrics(evaluate(configs[0], checkpoints[0], split))
+        return
+    from biodl.selection.evaluate import check_unseen, evaluate_ensemble
+
+    check_unseen(configs[0], [_recorded_config(path, []) for path in checkpoints])
+    typer.echo(f"mean of {len(checkpoints)} models:")
+    print_metrics(evaluate_ensemble(configs[0], checkpoints, split))
+
+
+def _recorded_config(checkpoint: Path, overrides: list[str]):
     import torch
 
     from biodl.config import config_from_yaml
-    from biodl.train import evaluate
 
-    checkpoint = checkpoint_of(source)
     recorded = torch.load(checkpoint, map_location="cpu", weights_only=True).get("biodl_config")
     if recorded is None:
         raise BiodlError(f"{checkpoint}: holds no biodl config (written before biodl 0.1?); "
                          "give the run id instead")
-    metrics = evaluate(config_from_yaml(recorded, overrides, f"{checkpoint} config"),
-                       checkpoint, split)
-    print_metrics(metrics)
+    return config_from_yaml(recorded, overrides, f"{checkpoint} config")

@@ -14,6 +14,10 @@ class SplitConfig:
     val: float = 0.1  # fraction of each class held out for validation
     test: float = 0.1  # fraction of each class held out for the final test
     seed: int = 0  # the split's own seed, so changing the training seed keeps the split
+    # k-fold cross-validation (`biodl cv`): with folds >= 2 the test split is fold `fold` of
+    # `folds` stratified folds (`test` unused) and val is `val` of each class of the rest
+    folds: int = 0
+    fold: int = 0
 
 
 @dataclass
@@ -132,6 +136,10 @@ class GroupSplitConfig:
     seed: int = 0
     val_groups: list[str] = field(default_factory=list)  # explicit groups override fractions
     test_groups: list[str] = field(default_factory=list)
+    # k-fold cross-validation (`biodl cv`): with folds >= 2 the test split is fold `fold` of
+    # `folds` folds of whole groups, balanced by size (`test` unused); val is `val` of the rest
+    folds: int = 0
+    fold: int = 0
 
 
 @dataclass

@@ -35,6 +35,7 @@ import torch
 from torch.utils.data import DataLoader, Dataset
 
 from biodl.data.buckets import EpochBatches, ResumableLoader, ShuffledBatches
+from biodl.data.folds import fold_split
 from biodl.data.sequences import collate
 from biodl.data.spec import InputSpec, Target
 from biodl.errors import BiodlError
@@ -128,11 +129,16 @@ def run_seed() -> int:
     return torch.initial_seed()
 
 
-def stratified_split(labels: np.ndarray, val: float, test: float, seed: int) -> dict[str, np.ndarray]:
+def stratified_split(labels: np.ndarray, val: float, test: float, seed: int, folds: int = 0,
+                     fold: int = 0) -> dict[str, np.ndarray]:
     """Indices of train/val/test, the same fractions within each class, fixed by `seed`.
+    With `folds` >= 2, test is stratified fold `fold` and val is `val` of each class of the
+    rest (`biodl.data.folds`; `test` unused).
 
     For multi-output labels (N, K) pass any (N,) grouping, e.g. zeros, for a plain random split.
     """
+    if folds or fold:
+        return fold_split(labels, val, seed, folds, fold)
     if not (0 <= val < 1 and 0 <= test < 1 and val + test < 1):
         raise BiodlError(f"data.split: val={val} and test={test} must be fractions summing "
                          "below 1, e.g. val: 0.1, test: 0.1")

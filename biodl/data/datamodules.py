@@ -11,6 +11,7 @@ import numpy as np
 from biodl.config.data import check_table_files
 from biodl.config.schema import FastaClassesData, FastaLabelsData, SequenceData, TableData
 from biodl.data import encoding, prepare, report
+from biodl.data.folds import refuse_folds
 from biodl.data.base import (SPLITS, BatchLoaders, DataFormat, check_classes_in_splits,
                               stratified_split)
 from biodl.data.sequences import (Records, SequenceDataset, encode_batch, load_fasta_classes,
@@ -92,6 +93,8 @@ class SequenceDataModule(BatchLoaders, DataFormat):
         if isinstance(cfg, TableData):
             check_table_files(cfg)
         if isinstance(cfg, TableData) and cfg.val is not None:  # and test: the own split
+            refuse_folds(cfg.split.folds, "data.val and data.test are the dataset's own split; "
+                         "give only data.train to cross-validate")
             return {name: load_table(getattr(cfg, name), cfg) for name in SPLITS}
         if isinstance(cfg, FastaClassesData):
             if len(cfg.classes) < 2:
@@ -109,7 +112,8 @@ class SequenceDataModule(BatchLoaders, DataFormat):
         groups = np.asarray(records.labels) if self.target is Target.CLASS else np.zeros(
             len(records.ids))
         split = self.cfg.split
-        indices = stratified_split(groups, split.val, split.test, split.seed)
+        indices = stratified_split(groups, split.val, split.test, split.seed,
+                                   split.folds, split.fold)
         out = {}
         for name, index in indices.items():
             if len(index) == 0 and (name == "train" or getattr(split, name) > 0):

@@ -109,7 +109,8 @@ def model_inputs(observed: np.ndarray, transform: str, population: int) -> np.nd
 def split_outbreaks(cfg: EpidemicData) -> dict[str, np.ndarray]:
     """Outbreak indices of train/val/test: round(fraction * outbreaks) for val and test."""
     split = cfg.split
-    indices = stratified_split(np.zeros(cfg.outbreaks), split.val, split.test, split.seed)
+    indices = stratified_split(np.zeros(cfg.outbreaks), split.val, split.test, split.seed,
+                               split.folds, split.fold)
     for name, index in indices.items():
         if len(index) == 0 and (name == "train" or getattr(split, name) > 0):
             raise BiodlError(f"data.outbreaks: {cfg.outbreaks} outbreaks leave the {name} "

@@ -19,6 +19,7 @@ import numpy as np
 from biodl.config.data import GenomeData
 from biodl.data.base import SPLITS
 from biodl.data.datamodules import SequenceDataModule
+from biodl.data.folds import refuse_folds
 from biodl.data.genome import Genome, Window
 from biodl.data.intervals import (Interval, centred_windows, overlap_mask, read_intervals,
                                   sample_negatives)
@@ -186,6 +187,8 @@ class GenomeDataModule(SequenceDataModule):
 
 def check_config(cfg: GenomeData) -> None:
     """What the genome format needs before any file is read."""
+    refuse_folds(cfg.split.folds, "the genome format splits by data.val_chroms and "
+                 "data.test_chroms")
     if cfg.genome is None:
         raise BiodlError("data.genome: format genome needs a plain FASTA, e.g. "
                          "data.genome: hg38.fa (its .fai index is built when missing)")

@@ -7,6 +7,7 @@ import numpy as np
 from biodl.config.binding import closest
 from biodl.config.data import GroupSplitConfig
 from biodl.data.base import SPLITS
+from biodl.data.folds import check_folds, group_folds
 from biodl.errors import BiodlError
 
 
@@ -15,7 +16,10 @@ def split_groups(groups: dict[str, int], cfg: GroupSplitConfig) -> dict[str, lis
 
     A split named in `val_groups`/`test_groups` is exactly those groups; any other draws groups
     in a seeded random order, taking each that brings its size closer to `fraction * total`,
-    at least one if its fraction is above 0. Training keeps the rest and must not be empty."""
+    at least one if its fraction is above 0. Training keeps the rest and must not be empty.
+    With `folds` >= 2, test is fold `fold` of size-balanced group folds (`biodl.data.folds`)."""
+    if cfg.folds or cfg.fold:
+        return _fold_groups(groups, cfg)
     if not (0 <= cfg.val < 1 and 0 <= cfg.test < 1 and cfg.val + cfg.test < 1):
         raise BiodlError(f"data.split: val={cfg.val} and test={cfg.test} must be fractions "
                          "summing below 1, e.g. val: 0.1, test: 0.1")
@@ -42,6 +46,26 @@ def split_groups(groups: dict[str, int], cfg: GroupSplitConfig) -> dict[str, lis
     chosen["train"] = free
     rank = {name: i for i, name in enumerate(names)}
     return {split: sorted(chosen[split], key=rank.__getitem__) for split in SPLITS}
+
+
+def _fold_groups(groups: dict[str, int], cfg: GroupSplitConfig) -> dict[str, list[str]]:
+    """Test: fold `cfg.fold`; val: groups of the other folds (seeded order) nearest to `cfg.val`
+    of their size; train: the rest."""
+    check_folds(cfg.folds, cfg.fold)
+    if cfg.val_groups or cfg.test_groups:
+        raise BiodlError("data.split: folds and val_groups/test_groups exclude each other; "
+                         "cross-validation draws every split from the folds")
+    if not 0 <= cfg.val < 1:
+        raise BiodlError(f"data.split.val={cfg.val}: must be a fraction in [0, 1), e.g. 0.1")
+    names = list(groups)
+    test = set(group_folds(groups, cfg.folds, cfg.seed)[cfg.fold])
+    order = np.random.default_rng([cfg.seed, cfg.fold]).permutation(len(names))
+    free = [names[i] for i in order if names[i] not in test]
+    rest_size = sum(groups[n] for n in free)
+    val = set(_draw(free, groups, cfg.val, rest_size, 1, "val"))
+    chosen = {"train": [n for n in names if n not in test and n not in val],
+              "val": [n for n in names if n in val], "test": [n for n in names if n in test]}
+    return chosen
 
 
 def _explicit(listed: list[str], names: list[str], key: str) -> list[str] | None:

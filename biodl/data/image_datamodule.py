@@ -15,6 +15,7 @@ import torch
 from torch.utils.data import DataLoader, WeightedRandomSampler
 
 from biodl.config.schema import ImageData
+from biodl.data.folds import refuse_folds
 from biodl.data.base import (SPLITS, DataFormat, check_classes_in_splits,
                               stratified_split)
 from biodl.data.image_augment import augment_batch, is_active
@@ -96,11 +97,14 @@ class ImageDataModule(DataFormat):
             raise BiodlError(f"data.manifest: the split of '{blank}' is empty but other rows "
                              "have one; give every row train, val or test, or none of them")
         if given:
+            refuse_folds(self.cfg.split.folds, "the manifest's split column is the split; "
+                         "leave it empty to cross-validate")
             index = {name: np.flatnonzero(np.asarray(images.splits) == name) for name in SPLITS}
         else:
             split = self.cfg.split
             labels = np.asarray(images.labels)
-            index = stratified_split(labels, split.val, split.test, split.seed)
+            index = stratified_split(labels, split.val, split.test, split.seed,
+                                     split.folds, split.fold)
         for name in SPLITS:
             if len(index[name]) == 0:
                 fix = ("add rows with that split value, or leave the split column empty to "

@@ -17,6 +17,8 @@ from biodl.models.lm import DNALM
 from biodl.models.resnet import resnet18, resnet34, resnet50
 from biodl.models.rnn import RNNClassifier, RNNTagger
 from biodl.models.seq2seq import Seq2Seq
+from biodl.models.vgg import (alexnet, vgg11, vgg11_bn, vgg13, vgg13_bn, vgg16, vgg16_bn, vgg19,
+                              vgg19_bn)
 
 MODELS: dict[str, Callable[..., nn.Module]] = {
     "cnn1d": CNN1D,
@@ -32,6 +34,9 @@ MODELS: dict[str, Callable[..., nn.Module]] = {
     "resnet18": resnet18,
     "resnet34": resnet34,
     "resnet50": resnet50,
+    "alexnet": alexnet,
+    "vgg11": vgg11, "vgg11_bn": vgg11_bn, "vgg13": vgg13, "vgg13_bn": vgg13_bn,
+    "vgg16": vgg16, "vgg16_bn": vgg16_bn, "vgg19": vgg19, "vgg19_bn": vgg19_bn,
 }
 
 

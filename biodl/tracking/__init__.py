@@ -17,9 +17,12 @@ from biodl.tracking.store import (DEFAULT_STORE, KIND_TAG, MIN_PREFIX, TRAINING_
                                   local_database, prepare_experiment, read_client,
                                   resolve_run_id, run_config, store_lock, tracking_uri,
                                   unique_run_name)
+from biodl.tracking.nested import (ENSEMBLE_TAG, ParentRun, download, ensemble_members,
+                                   open_parent, parent_outcome)
 from biodl.tracking.views import VIEW_KEY, VIEW_TAG, add_to_view, ui_address
 
-__all__ = ["DEFAULT_STORE", "KIND_TAG", "MIN_PREFIX", "TRAINING_KIND", "VIEW_KEY", "VIEW_TAG",
+__all__ = ["ENSEMBLE_TAG", "ParentRun", "download", "ensemble_members", "open_parent",
+           "parent_outcome", "DEFAULT_STORE", "KIND_TAG", "MIN_PREFIX", "TRAINING_KIND", "VIEW_KEY", "VIEW_TAG",
            "add_to_view", "artifact_location", "attach_artifact", "cache_folder",
            "check_reachable", "check_writable", "end_run", "fetch_checkpoint", "file_sha256",
            "git_commit",

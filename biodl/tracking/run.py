@@ -27,10 +27,12 @@ if TYPE_CHECKING:  # Lightning costs seconds to import: only `make_logger` needs
     from pytorch_lightning.loggers import MLFlowLogger
 
 
-def make_logger(cfg: TrackingConfig, run_id: str | None = None) -> MLFlowLogger:
+def make_logger(cfg: TrackingConfig, run_id: str | None = None,
+                parent: str | None = None) -> MLFlowLogger:
     """A logger for a new run, or for continuing run `run_id` (then marked RUNNING again).
     A new run is named `cfg.run_name` (else the experiment's name), with ` #2`, ` #3`, ...
-    when the experiment already holds a run of that name."""
+    when the experiment already holds a run of that name; `parent`: the run it nests under
+    (a `biodl cv` fold, a `biodl tune` trial)."""
     from mlflow.tracking import MlflowClient
     from pytorch_lightning.loggers import MLFlowLogger
 
@@ -44,12 +46,18 @@ def make_logger(cfg: TrackingConfig, run_id: str | None = None) -> MLFlowLogger:
         name = None if run_id else unique_run_name(client, experiment_id,
                                                    cfg.run_name or cfg.experiment)
         logger = MLFlowLogger(experiment_name=cfg.experiment, run_name=name,
-                              tracking_uri=uri, tags=dict(cfg.tags), run_id=run_id,
+                              tracking_uri=uri, tags={**cfg.tags, **parent_tag(parent)},
+                              run_id=run_id,
                               artifact_location=artifact_location(uri, cfg.experiment))
         logger.run_id  # creates the run (on rank 0) while the name is still free
     if run_id:
         logger.experiment.update_run(run_id, status="RUNNING")
     return logger
+
+
+def parent_tag(parent: str | None) -> dict[str, str]:
+    """MLflow's own tag for a nested run (the UI shows it under its parent)."""
+    return {"mlflow.parentRunId": parent} if parent else {}
 
 
 def record_run_start(logger: MLFlowLogger, params: dict[str, Any], config_yaml: str,
