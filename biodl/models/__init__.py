@@ -12,6 +12,7 @@ from biodl.config.binding import closest, convert
 from biodl.errors import BiodlError
 from biodl.models.classic import Basset, DanQ, DeepBind, DeepSEA
 from biodl.models.cnn1d import CNN1D
+from biodl.models.coverage import BPNet, CNNCoverage
 from biodl.models.hybrid import CNNLSTM
 from biodl.models.lm import DNALM
 from biodl.models.resnet import resnet18, resnet34, resnet50
@@ -32,6 +33,8 @@ MODELS: dict[str, Callable[..., nn.Module]] = {
     "resnet18": resnet18,
     "resnet34": resnet34,
     "resnet50": resnet50,
+    "bpnet": BPNet,
+    "cnn_coverage": CNNCoverage,
 }
 
 
