@@ -68,4 +68,5 @@ def overrides(files: dict[str, Path], stranded: bool = False) -> list[str]:
               else f"{{cov: {files['cov']}}}")
     return ["data.format=coverage", f"data.genome={files['genome']}", f"data.tracks={tracks}",
             f"data.peaks=[{files['peaks']}]", "data.window=100", "data.output_length=40",
-            "data.val_chroms=[chr3]", "data.test_chroms=[chr4]", "data.batch_size=4"]
+            "data.val_chroms=[chr3]", "data.test_chroms=[chr4]", "data.batch_size=4",
+            "task.metrics=null"]

@@ -66,6 +66,7 @@ def predict(source: str = SOURCE,
 
 def _scan(source: str, genome: Path, output: Path, stride: Optional[int], strands: str,
           output_name: Optional[str], batch_size: int, force: bool) -> None:
+    from biodl.data.spec import Target
     from biodl.inference import output as out, scan, tracks
     from biodl.inference.model import load
 
@@ -79,6 +80,12 @@ def _scan(source: str, genome: Path, output: Path, stride: Optional[int], strand
                 f"({plan.reason})")
     for warning in plan.warnings:
         typer.secho(f"warning: {warning}", fg=typer.colors.YELLOW, err=True)
+    if spec.target is Target.COVERAGE:
+        bins = tracks.write_coverage(output, scan.scored(task, spec, plan, batch_size),
+                                     columns[0], plan.sizes, spec, force)
+        typer.echo(f"{bins} bins of predicted {labels[columns[0]]} coverage ({settings}) "
+                   f"written to {output}")
+        return
     count = tracks.write_track(output, scan.scored(task, spec, plan, batch_size), columns,
                                labels, plan.sizes, plan.window, plan.stride,
                                f"biodl scan of {source}: {settings}", force)
