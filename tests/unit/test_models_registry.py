@@ -19,6 +19,8 @@ DEFAULT_COUNTS = {
     "resnet18": 11_689_512,
     "resnet34": 21_797_672,
     "resnet50": 25_557_032,
+    "bpnet": 109_122,
+    "cnn_coverage": 76_737,
 }
 
 
