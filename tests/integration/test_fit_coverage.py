@@ -58,6 +58,8 @@ def test_fit_records_profiles_and_scan_writes_predicted_coverage(files, workdir)
     # windows of 100 at stride 40: predicted centres 30-70, 70-110, ... up to 2950
     assert np.isnan(values[:30]).all() and not np.isnan(values[30:2950]).any()
     assert (values[30:2950] > 0).all()
+    table = runner.invoke(app, ["predict", str(checkpoint), str(files["genome"])])
+    assert table.exit_code == 2 and "--scan" in table.output
 
 
 def test_bad_input_is_one_line_and_exit_2(files, tmp_path):
