@@ -1,11 +1,13 @@
 """A synthetic genome with planted motifs and footprint coverage, written as FASTA + BigWig +
 narrowPeak, for `pipelines/coverage_synthetic` and the coverage benchmarks.
 
-The footprint model: sites carry a 12-base motif with 0-3 mismatches; a site's strength is
-0.55 ** mismatches (a second copy within 60 bases adds its own). Expected coverage per base is
-a floor of `background` plus, per site, height x strength x a Gaussian (sd 35 bases) around the
-site, with a dip to 15% over the motif's 12 bases (the bound factor protects them); observed
-coverage is Poisson around it. Every site is a narrowPeak whose summit is the site +- 10 bases.
+The footprint model: sites are planted with a 12-base motif with 0-3 mismatches (30% with a
+second copy 25-60 bases away); then every match of the final sequence with at most 3
+mismatches, on either strand (planted or by chance), is a site of strength 0.55 ** mismatches,
+so coverage is a function of the sequence alone. Expected coverage per base is a floor of
+`background` plus, per site, height x strength x a Gaussian (sd 35 bases) around the site, with
+a dip to 15% over the motif's 12 bases (the bound factor protects them); observed coverage is
+Poisson around it. Each planted site is a narrowPeak whose summit is the site +- 10 bases.
 The data is synthetic: nothing here resembles a real assay beyond this shape.
 
     python benchmarks/coverage_synthetic.py OUT_DIR --chroms 5 --length 1000000
@@ -43,7 +45,7 @@ def reverse_complement(codes: np.ndarray) -> np.ndarray:
 
 
 def plant(rng: np.random.Generator, seq: np.ndarray, spacing: int) -> tuple[list, list]:
-    """Sites every ~`spacing` bases: (centre, strength) per site and (centre, summit) per peak."""
+    """Motifs every ~`spacing` bases: (centre, strength) per site, (centre, summit) per peak."""
     sites, peaks = [], []
     position = spacing // 2
     while position < len(seq) - spacing // 2:
@@ -59,6 +61,19 @@ def plant(rng: np.random.Generator, seq: np.ndarray, spacing: int) -> tuple[list
         peaks.append((position, position + int(rng.integers(-10, 11))))
         position += int(rng.integers(spacing // 2, 3 * spacing // 2))
     return sites, peaks
+
+
+def matches(seq: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(centres, mismatches) of every motif match with at most 3 mismatches, either strand."""
+    motif = np.frombuffer(MOTIF.encode(), dtype=np.uint8)
+    best = np.zeros(len(seq) - len(motif) + 1, dtype=np.int8)
+    for pattern in (motif, reverse_complement(motif)):
+        same = np.zeros(len(best), dtype=np.int8)
+        for k, base in enumerate(pattern.tolist()):
+            same += seq[k:k + len(best)] == base
+        np.maximum(best, same, out=best)
+    starts = np.flatnonzero(best >= len(motif) - 3)
+    return starts + len(motif) // 2, len(motif) - best[starts].astype(np.int64)
 
 
 def expected(length: int, sites: list, height: float, background: float) -> np.ndarray:
@@ -105,7 +120,7 @@ def write_peaks(path: Path, peaks: dict[str, list]) -> None:
                           f"{summit - start}\n")
 
 
-def generate(folder: Path, chroms: int, length: int, spacing: int = 5000, height: float = 12.0,
+def generate(folder: Path, chroms: int, length: int, spacing: int = 3000, height: float = 12.0,
              background: float = 0.02, seed: int = 0) -> dict[str, Path]:
     rng = np.random.default_rng(seed)
     folder.mkdir(parents=True, exist_ok=True)
@@ -113,7 +128,9 @@ def generate(folder: Path, chroms: int, length: int, spacing: int = 5000, height
     for i in range(1, chroms + 1):
         name = f"chr{i}"
         seqs[name] = genome(rng, length)
-        sites, peaks[name] = plant(rng, seqs[name], spacing)
+        _, peaks[name] = plant(rng, seqs[name], spacing)
+        centres, mismatches = matches(seqs[name])
+        sites = list(zip(centres.tolist(), (0.55 ** mismatches).tolist()))
         counts[name] = rng.poisson(expected(length, sites, height, background)).astype(np.float32)
     paths = {"genome": folder / "genome.fa", "track": folder / "coverage.bw",
              "peaks": folder / "peaks.narrowPeak"}
@@ -128,7 +145,7 @@ def main() -> None:
     parser.add_argument("folder", type=Path)
     parser.add_argument("--chroms", type=int, default=5)
     parser.add_argument("--length", type=int, default=1_000_000, help="bases per chromosome")
-    parser.add_argument("--spacing", type=int, default=5000, help="mean bases between sites")
+    parser.add_argument("--spacing", type=int, default=3000, help="mean bases between sites")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
     started = time.perf_counter()
