@@ -39,6 +39,8 @@ def artifacts(task: Task, datamodule: DataFormat, logger, callbacks=(),
             write_test_predictions(folder / "test_predictions.csv", spec, ids, labels, values)
         elif spec.target in sequences.TABLES:
             sequence_predictions(folder / "test_predictions.csv", task, datamodule)
+        elif spec.target is Target.COVERAGE:
+            profile_figure(folder / "profiles.png", task, datamodule)
         if isinstance(task, ClassificationTask) and task.mode in ("binary", "multiclass"):
             names = datamodule.output_names
             evaluation.plot_curves(folder / "roc_pr_curves.png", labels, values, names)
@@ -97,6 +99,21 @@ def sequence_predictions(path: Path, task: Task, datamodule: DataFormat,
     header, rows = sequences.table(task, spec, records, cfg.eval_batch_size or cfg.batch_size,
                                    truth=truth)
     output.write_table(path, header, rows)
+
+
+def profile_figure(path: Path, task: Task, datamodule: DataFormat, count: int = 4) -> None:
+    """Predicted vs observed profiles of the test windows with the most coverage, predicted
+    through the inference path (`biodl.inference.predict.scores`)."""
+    from biodl.profile_plots import plot_profiles
+
+    totals = datamodule.split_labels("test").sum(axis=1)  # (N,) over tracks
+    rows = sorted(np.argsort(-totals, kind="stable")[:count].tolist())
+    if not rows:
+        return
+    batch = datamodule.datasets["test"].__getitems__(rows)
+    (_, predicted), = predict.scores(task, [Batch([], batch["x"])])
+    names = [datamodule.split_ids["test"][i] for i in rows]
+    plot_profiles(path, batch["y"].numpy(), predicted, datamodule.output_names, names)
 
 
 def model(task: Task, datamodule: DataFormat, logger, best: Path, register: str | None,

@@ -28,7 +28,7 @@ from biodl.data.spec import Target
 from biodl.errors import BiodlError
 from biodl.models import build_model, check_model_kwargs, count_parameters, model_arguments
 from biodl.tasks import Task, build_task, load_task, model_outputs, task_mode
-from biodl.tasks import lm, seq2seq, tagging
+from biodl.tasks import coverage, lm, seq2seq, tagging
 
 # targets whose task takes the data module's plain values: (cfg, model, model spec, input spec,
 # data module) -> the task
@@ -38,6 +38,8 @@ SEQUENCE_TASKS = {
     Target.SEQ2SEQ: lambda cfg, model, ms, spec, dm: seq2seq.build(cfg.task, model, ms, spec),
     Target.LM: lambda cfg, model, ms, spec, dm: lm.build(cfg.task, model, ms, spec,
                                                          cfg.trainer.gradient_clip_val),
+    Target.COVERAGE: lambda cfg, model, ms, spec, dm: coverage.build(cfg.task, model, ms, spec,
+                                                                     dm.count_summary()),
 }
 
 

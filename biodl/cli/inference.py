@@ -68,13 +68,13 @@ def predict(sources: List[str] = SOURCES,
 
 def _scan(sources: list[str], models: int, genome: Path, output: Path, stride: Optional[int],
           strands: str, output_name: Optional[str], batch_size: int, force: bool) -> None:
+    from biodl.data.spec import Target
     from biodl.inference import output as out, scan, tracks
     from biodl.inference.model import load
 
     if models > 1:
         raise BiodlError(f"--scan takes one model, got {models}; scan with each")
     source = sources[0]
-
     tracks.track_format(output)
     out.check_output(output, force)
     task, spec, _ = load(checkpoint_of(source))
@@ -85,17 +85,25 @@ def _scan(sources: list[str], models: int, genome: Path, output: Path, stride: O
                 f"({plan.reason})")
     for warning in plan.warnings:
         typer.secho(f"warning: {warning}", fg=typer.colors.YELLOW, err=True)
-    count = tracks.write_track(output, scan.scored(task, spec, plan, batch_size), columns,
-                               labels, plan.sizes, plan.window, plan.stride,
-                               f"biodl scan of {source}: {settings}", force)
+    scored = scan.scored(task, spec, plan, batch_size)
+    if spec.target is Target.COVERAGE:
+        bins = tracks.write_coverage(output, scored, columns[0], plan.sizes, spec, force)
+        typer.echo(f"{bins} bins of predicted {labels[columns[0]]} coverage ({settings}) "
+                   f"written to {output}")
+        return
+    count = tracks.write_track(output, scored, columns, labels, plan.sizes, plan.window,
+                               plan.stride, f"biodl scan of {source}: {settings}", force)
     typer.echo(f"{count} windows of {len(plan.sizes) - len(plan.skipped)} record(s) scored "
                f"({settings}); track written to {output}")
-    if plan.skipped:
-        shown = ", ".join(f"'{name}' ({size} bp)" for name, size in plan.skipped[:3])
-        more = ", ..." if len(plan.skipped) > 3 else ""
-        typer.secho(f"skipped {len(plan.skipped)} record(s) shorter than the {plan.window}-bp "
-                    f"window: {shown}{more}", fg=typer.colors.YELLOW, err=True)
+    _skipped(plan.skipped, plan.window)
 
+
+def _skipped(skipped: list, window: int) -> None:
+    if skipped:
+        shown = ", ".join(f"'{name}' ({size} bp)" for name, size in skipped[:3])
+        more = ", ..." if len(skipped) > 3 else ""
+        typer.secho(f"skipped {len(skipped)} record(s) shorter than the {window}-bp "
+                    f"window: {shown}{more}", fg=typer.colors.YELLOW, err=True)
 
 @app.command()
 @fails_cleanly

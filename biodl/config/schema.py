@@ -11,7 +11,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, Optional, Union
 
-from biodl.config.data import (DATA_FORMATS, AugmentConfig, DataConfig,  # noqa: F401
+from biodl.config.data import (DATA_FORMATS, AugmentConfig, CoverageData,  # noqa: F401
+                               DataConfig,
                                FastaClassesData, FastaLabelsData, GenbankTagsData, GenomeData,
                                GroupSplitConfig, ImageAugmentConfig, ImageData, LanguageData,
                                PairsData, SequenceData, SplitConfig, TableData)
@@ -50,8 +51,13 @@ class SchedulerConfig:
 @dataclass
 class TaskConfig:
     # auto: bce for 2 classes and multilabel, cross_entropy for more classes, mse for regression
-    loss: Literal["auto", "cross_entropy", "bce", "mse", "poisson", "hinge"] = "auto"  # hinge:
-    # multi-class hinge (margin) loss on C logits
+    loss: Literal["auto", "cross_entropy", "bce", "mse", "poisson", "hinge", "multinomial",
+                  "poisson_multinomial"] = "auto"  # hinge: multi-class hinge (margin) loss on
+    # C logits; coverage: poisson, multinomial (BPNet: profile NLL + count_weight x log-count
+    # MSE), poisson_multinomial (Borzoi/gReLU), mse on log1p; auto: multinomial
+    # coverage: weight of the log-count MSE in the multinomial loss; auto: ChromBPNet's median
+    # total counts per training window / 10 (at least 1)
+    count_weight: Union[Literal["auto"], float] = "auto"
     metrics: Optional[list[str]] = None  # default: every metric of the task's kind
     class_weights: Union[Literal["none", "balanced"], list[float]] = "none"
     l1: float = 0.0  # L1 penalty on weights, added to the loss

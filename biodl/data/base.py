@@ -11,7 +11,8 @@ declared here, never `getattr`. After `setup()` a format has:
 - `input_files`: what was read (hashed into the run's record);
 - `model_kwargs()`: constructor arguments the data decides (channels, window length, ...);
 - `input_spec()`: the `InputSpec` saved with the model, from which inputs are prepared again;
-- `class_counts()`: training examples per class (or positives per label), for class weights.
+- `class_counts()`: training examples per class (or positives per label), for class weights;
+- `count_summary()`: coverage targets' training totals, for the count loss weight.
 
 ## Adding a format (e.g. BigWig coverage)
 1. A config dataclass in `biodl/config/data.py` with `format: Literal["name"]`, added to
@@ -75,6 +76,12 @@ class DataFormat(pl.LightningDataModule, ABC):
     def class_counts(self) -> list[int]:
         """Training examples per class, or positives per label; empty when there are none."""
         return []
+
+    def count_summary(self) -> dict:
+        """Coverage targets: {"median_total": median total per training window and output,
+        "integer": whether every training value is a whole number, "where": a window that is
+        not}, for the loss's count weight and checks; empty for other targets."""
+        return {}
 
     def report(self) -> dict:
         """What `biodl check-data` prints: per split counts (formats add lengths, classes...)."""

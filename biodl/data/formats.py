@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from biodl.config.binding import closest
 from biodl.data.base import DataFormat
+from biodl.data.coverage import CoverageDataModule
 from biodl.data.datamodules import SequenceDataModule
 from biodl.data.epidemic import EpidemicDataModule
 from biodl.data.genome_windows import GenomeDataModule
@@ -23,6 +24,7 @@ FORMATS: dict[str, type[DataFormat]] = {
     "pairs": PairsDataModule,
     "lm": LanguageDataModule,
     "sir": EpidemicDataModule,
+    "coverage": CoverageDataModule,
 }
 
 

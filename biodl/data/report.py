@@ -63,6 +63,32 @@ def count_report(sets: dict) -> dict:
         "duplicates_across_splits": {}}
 
 
+QUANTILES = (0.0, 0.1, 0.5, 0.9, 1.0)
+
+
+def coverage_summary(totals: np.ndarray, names: list[str], peaks: int) -> dict:
+    """Coverage windows of a split: (N, T) totals -> per output the total, quantiles of the
+    per-window totals and the windows with no coverage at all."""
+    per_track = {}
+    for t, name in enumerate(names):
+        column = totals[:, t] if len(totals) else np.zeros(1)
+        per_track[name] = {"total": float(column.sum()),
+                           "window_quantiles": [float(q) for q in np.quantile(column, QUANTILES)],
+                           "zero_windows": int((column == 0).sum()) if len(totals) else 0}
+    return {"records": int(len(totals)), "peak_windows": peaks,
+            "background_windows": int(len(totals)) - peaks, "coverage": per_track}
+
+
+def coverage_lines(name: str, s: dict) -> list[str]:
+    lines = [f"{name:<5} {s['records']:>8} windows  ({s['peak_windows']} on peaks, "
+             f"{s['background_windows']} background)"]
+    for track, c in s["coverage"].items():
+        q = "/".join(f"{v:g}" for v in c["window_quantiles"])
+        lines.append(f"{'':<6}{track}: total {c['total']:g}  per window min/10%/median/90%/max "
+                     f"{q}  zero windows {c['zero_windows']}")
+    return lines
+
+
 def _duplicates(arrays: dict[str, np.ndarray]) -> dict[str, int]:
     pairs = [("train", "val"), ("train", "test"), ("val", "test")]
     return {f"{a}/{b}": shared_sequences(arrays[a], arrays[b]) for a, b in pairs
@@ -75,6 +101,9 @@ def format_report(report: dict) -> list[str]:
         if name not in report:
             continue
         s = report[name]
+        if "coverage" in s:
+            lines += coverage_lines(name, s)
+            continue
         if len(s) == 1:
             lines.append(f"{name:<5} {s['records']:>8} records")
             continue
@@ -93,6 +122,9 @@ def format_report(report: dict) -> list[str]:
             raw = s["raw_length"]
             lines.append(f"{'':<14} raw length {raw['min']}-{raw['max']} (median "
                          f"{raw['median']:g}): {raw['cropped']} cropped, {raw['padded']} padded")
+    if report.get("dropped_peaks"):
+        lines.append(f"peaks skipped (window off a chromosome, data.edge=drop): "
+                     f"{report['dropped_peaks']}")
     dups = report["duplicates_across_splits"]
     if dups:
         lines.append("identical records across splits: " +

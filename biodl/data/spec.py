@@ -28,6 +28,7 @@ class Target(str, Enum):
     TAGS = "tags"  # one class per base
     SEQ2SEQ = "seq2seq"  # a protein per DNA sequence
     LM = "lm"  # the next base at every position
+    COVERAGE = "coverage"  # (T, bins) coverage of T tracks along the window's centre
 
 
 class Kind(str, Enum):
@@ -69,6 +70,12 @@ class InputSpec:
     std: tuple[float, ...] = ()
     transform: str = "linear"  # series: "log" is log10(percent + one person's percent)
     population: int = 0  # series: people per outbreak (the log transform's floor)
+    # coverage: the central bases predicted, bases per bin and how bins were made (sum or
+    # mean), and the track each output becomes on the reverse strand (+ and - swap)
+    output_length: Optional[int] = None
+    bin_size: int = 1
+    bin_reduce: str = "sum"
+    strand_swap: tuple[int, ...] = ()
     version: int = SPEC_VERSION
 
     @property

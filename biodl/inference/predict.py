@@ -17,6 +17,7 @@ import numpy as np
 import torch
 
 from biodl.data.spec import InputSpec, Target
+from biodl.errors import BiodlError
 from biodl.inference.batches import Batch
 
 
@@ -54,6 +55,10 @@ def rows(spec: InputSpec, ids: list[str], values: np.ndarray) -> Iterator[list[s
 
 def table(task, spec: InputSpec, batches: Iterable[Batch]) -> tuple[list[str], Iterator[list]]:
     """The header and a lazy stream of rows."""
+    if spec.target is Target.COVERAGE:
+        raise BiodlError("predict: a coverage model predicts coverage along a genome, not one "
+                         "row per sequence; run `biodl predict MODEL genome.fa --scan -o "
+                         "predicted.bw`")
     def stream():
         for ids, values in scores(task, batches):
             yield from rows(spec, ids, values)

@@ -21,7 +21,9 @@ both in one call.
   outputs (logits) for a window and its reverse complement before the sigmoid or softmax, once:
   the task's own `test_reverse_complement` is set for the scan and restored after.
 - Values: (n, K) float32, one column per `track_names(spec)`: a binary classifier's positive-class
-  probability, else one probability or output per class, label or output.
+  probability, else one probability or output per class, label or output. A coverage model
+  gives (n, T x bins), its expected coverage per track and bin (`tracks.write_coverage`), and
+  scans with a stride of its output length so that the predicted centres tile each record.
 """
 
 from __future__ import annotations
@@ -78,7 +80,8 @@ def window_of(spec: InputSpec) -> int:
     """The window a model can be slid with, or an error naming what scanning needs."""
     sequences = spec.kind in (Kind.ONEHOT, Kind.TOKENS)
     fixed = sequences and spec.length is not None and not spec.variable_length
-    if not fixed or spec.target not in (Target.CLASS, Target.MULTILABEL, Target.REGRESSION):
+    if not fixed or spec.target not in (Target.CLASS, Target.MULTILABEL, Target.REGRESSION,
+                                        Target.COVERAGE):
         reads = (f"{spec.kind.value} sequences of "
                  f"{'variable length' if not fixed else f'{spec.length} bp'}" if sequences
                  else spec.kind.value)
@@ -119,7 +122,7 @@ def plan(spec: InputSpec, genome: Path, stride: Optional[int] = None,
     """Check the model, the stride and the genome; the scan's settings and records."""
     window = window_of(spec)
     chosen, reason = strands_of(spec, strands)
-    stride = max(window // 2, 1) if stride is None else stride
+    stride = default_stride(spec, window, stride)
     if stride < 1:
         raise BiodlError(f"--stride {stride}: the stride must be at least 1 base (default: "
                          f"half the {window}-bp window, {max(window // 2, 1)})")
@@ -133,6 +136,17 @@ def plan(spec: InputSpec, genome: Path, stride: Optional[int] = None,
         raise BiodlError(f"{genome}: every record is shorter than the model's {window}-bp "
                          f"window (longest {longest} bp); nothing to scan")
     return Plan(genome, window, stride, chosen, reason, sizes)
+
+
+def default_stride(spec: InputSpec, window: int, stride: Optional[int]) -> int:
+    """Half the window; a coverage model's output windows must tile: its output length."""
+    if spec.target is not Target.COVERAGE:
+        return max(window // 2, 1) if stride is None else stride
+    if stride not in (None, spec.output_length):
+        raise BiodlError(f"--stride {stride}: a coverage model predicts the central "
+                         f"{spec.output_length} bases of each window, and a BigWig needs "
+                         f"those to tile the genome; leave --stride out ({spec.output_length})")
+    return int(spec.output_length)
 
 
 def scan(task, spec: InputSpec, genome: Path, stride: Optional[int] = None,
@@ -242,6 +256,6 @@ def track_names(spec: InputSpec) -> list[str]:
 
 def column_names(spec: InputSpec) -> list[str]:
     """Value columns as `biodl predict` names them: p_<class> for classifiers."""
-    if spec.target is Target.REGRESSION:
+    if spec.target in (Target.REGRESSION, Target.COVERAGE):
         return track_names(spec)
     return [f"p_{name}" for name in track_names(spec)]

@@ -138,3 +138,29 @@ def _bigwig(path: Path, pieces: Iterable, column: int, sizes: Sequence[tuple[str
 
 def _quoted(text: str) -> str:
     return text.replace('"', "'").replace("\n", " ")
+
+
+def write_coverage(path: Path, pieces: Iterable, column: int, sizes: Sequence[tuple[str, int]],
+                   spec, force: bool = False) -> int:
+    """A coverage model's predicted coverage of output `column` as a BigWig: each window's
+    central `spec.output_length` bases, bin by bin, in the units of the training track (a
+    summed bin's value spread over its bases). The number of bins written."""
+    if track_format(path) != "bigwig":
+        raise BiodlError(f"{path}: a coverage model's scan writes a BigWig (.bw), to load beside "
+                         "the observed track; rename the output")
+    tracks, bins = len(spec.output_names), spec.output_length // spec.bin_size
+    offset = (spec.length - spec.output_length) // 2
+    scale = 1 / spec.bin_size if spec.bin_reduce == "sum" else 1.0
+    with atomic_path(path, force) as temporary:
+        return _bigwig(temporary, _bins(pieces, column, tracks, bins, offset, spec.bin_size,
+                                        scale), 0, sizes, spec.bin_size, spec.bin_size, path)
+
+
+def _bins(pieces: Iterable, column: int, tracks: int, bins: int, offset: int, size: int,
+          scale: float):
+    """Scored windows -> one piece per window bin (start, start + size, value), as the
+    BigWig writer's central bins of a `size`-base window at stride `size`."""
+    for chrom, starts, _, values in pieces:
+        values = values.reshape(len(starts), tracks, bins)[:, column] * scale  # (n, bins)
+        begin = (starts[:, None] + offset + np.arange(bins)[None, :] * size).ravel()
+        yield chrom, begin, begin + size, values.reshape(-1, 1).astype(np.float32)

@@ -12,6 +12,7 @@ from biodl.config.binding import closest, convert
 from biodl.errors import BiodlError
 from biodl.models.classic import Basset, DanQ, DeepBind, DeepSEA
 from biodl.models.cnn1d import CNN1D
+from biodl.models.coverage import BPNet, CNNCoverage
 from biodl.models.hybrid import CNNLSTM
 from biodl.models.lm import DNALM
 from biodl.models.resnet import resnet18, resnet34, resnet50
@@ -37,6 +38,8 @@ MODELS: dict[str, Callable[..., nn.Module]] = {
     "alexnet": alexnet,
     "vgg11": vgg11, "vgg11_bn": vgg11_bn, "vgg13": vgg13, "vgg13_bn": vgg13_bn,
     "vgg16": vgg16, "vgg16_bn": vgg16_bn, "vgg19": vgg19, "vgg19_bn": vgg19_bn,
+    "bpnet": BPNet,
+    "cnn_coverage": CNNCoverage,
 }
 
 

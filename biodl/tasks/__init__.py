@@ -12,6 +12,7 @@ from biodl.errors import BiodlError
 from biodl.models import build_model
 from biodl.tasks.base import Task
 from biodl.tasks.classify import ClassificationTask
+from biodl.tasks.coverage import CoverageTask
 from biodl.tasks.lm import LanguageModelTask
 from biodl.tasks.regress import RegressionTask
 from biodl.tasks.seq2seq import Seq2SeqTask
@@ -20,7 +21,8 @@ from biodl.tasks.weights import class_weights
 
 TASKS: dict[str, type[Task]] = {"classification": ClassificationTask,
                                 "regression": RegressionTask, "tagging": TaggingTask,
-                                "seq2seq": Seq2SeqTask, "lm": LanguageModelTask}
+                                "seq2seq": Seq2SeqTask, "lm": LanguageModelTask,
+                                "coverage": CoverageTask}
 
 
 def task_mode(loss: str, target: str, num_outputs: int) -> str:

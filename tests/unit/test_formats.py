@@ -111,7 +111,7 @@ def test_an_unknown_format_names_the_valid_ones():
 
     with pytest.raises(BiodlError, match="unknown format 'fastq'; did you mean 'fasta'"):
         build_datamodule(SimpleNamespace(format="fastq"))
-    with pytest.raises(BiodlError, match="unknown format 'bigwig'; valid formats: fasta"):
+    with pytest.raises(BiodlError, match="unknown format 'bigwig'; valid formats: coverage, fasta"):
         build_datamodule(SimpleNamespace(format="bigwig"))
 
 
