@@ -35,9 +35,8 @@ def predict(sources: List[str] = SOURCES,
             batch_size: int = typer.Option(512, help="Inputs (taggers and language models: "
                                                      "windows) encoded and scored at a time."),
             force: bool = typer.Option(False, help="Overwrite an existing output file.")) -> None:
-    """Apply a trained model to new data: a table of ids, class probabilities and labels
-    (taggers: one row per base; seq2seq: the protein; language models: NLL and perplexity
-    per window), or with --scan a genome track; several models (or a cv run) averaged."""
+    """Apply trained models to new data: ids, class probabilities and labels (taggers: per
+    base; seq2seq: proteins; LMs: NLL), or a genome track (--scan); several models averaged."""
     from biodl.data.spec import PREDICT_LENGTH_POLICIES
     from biodl.inference import batches, output as out, predict as scoring, sequences
     from biodl.inference.inputs import sequence_records
@@ -61,8 +60,8 @@ def predict(sources: List[str] = SOURCES,
     else:
         header, rows = scoring.table(task, spec, batches.file_batches(inputs, spec, batch_size,
                                                                        length_policy))
-    delimiter = "\t" if output.suffix.lower() in (".tsv", ".tab") else ","
-    count = out.write_table(output, header, rows, force, delimiter)
+    count = out.write_table(output, header, rows, force,
+                            "\t" if output.suffix.lower() in (".tsv", ".tab") else ",")
     typer.echo(f"{count} predictions written to {output}")
 
 

@@ -6,7 +6,7 @@ yields one `Record` at a time and is a view over the same block reader.
 
 The file is read in blocks (about 4 MB) by `fasta_blocks`, and each block is parsed by one
 compiled loop (`fasta_kernel`); the ids are the one Python object per record. Only a stretch
-that the loop refuses is walked line by line here (`_parse_slowly`), to tolerate spaces at
+that the loop refuses is walked line by line (`fasta_lines`), to tolerate spaces at
 line ends as before and to report the exact line and column.
 """
 
@@ -15,12 +15,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from itertools import chain, repeat
 from pathlib import Path
-from typing import BinaryIO, Iterator, NamedTuple, Optional
+from typing import BinaryIO, Iterator, Optional
 
 import numpy as np
 
 from biodl.data.fasta_blocks import (VALID_BASES, Bases, Blocks, Piece, Unclean, decode_ids,
                                      open_fasta)
+from biodl.data.fasta_lines import (FirstLines, Record, duplicate, parse_slowly,
+                                    skip_preamble)
 from biodl.data.files import _existing, is_gzip
 from biodl.errors import BiodlError
 
@@ -28,15 +30,6 @@ __all__ = ["VALID_BASES", "Packed", "Record", "read_fasta", "read_fasta_packed"]
 
 BLOCK_BYTES = 4 << 20  # parse size: larger costs more page faults, smaller more calls
 PREAMBLE_BYTES = 1 << 16  # read at a time while looking for the first header
-
-
-class Record(NamedTuple):
-    """One FASTA record. A NamedTuple, not a dataclass: with a million short records, building
-    them in C (`_records`) costs a quarter of a frozen dataclass's __init__."""
-
-    id: str
-    seq: bytes  # ASCII bases as in the file (case kept)
-    line: int  # 1-based line of the header
 
 
 @dataclass(frozen=True)
@@ -147,7 +140,7 @@ class _Seen:
         self.ids: set[str] = set()
         self.pieces: list[Piece] = []
         self.hashes: list[np.ndarray] = []
-        self.first: _FirstLines | None = None
+        self.first: FirstLines | None = None
 
     def add(self, piece: Piece) -> bool:
         """Take a block's ids; False (an error to report) if one was already seen."""
@@ -165,18 +158,18 @@ class _Seen:
             self.first.add(piece)
         return True
 
-    def raise_duplicate(self, path: Path, piece: Piece) -> None:
+    def raiseduplicate(self, path: Path, piece: Piece) -> None:
         """Raise the error of the first record of `piece` whose id came before."""
         first = dict(self.first_lines())
         for rid, line in zip(piece.ids, piece.lines.tolist()):
             if rid in first:
-                raise _duplicate(path, rid, line, first[rid])
+                raise duplicate(path, rid, line, first[rid])
             first[rid] = line
 
-    def first_lines(self) -> _FirstLines:
+    def first_lines(self) -> FirstLines:
         """id -> line of its first header, over the blocks taken so far."""
         if self.first is None:
-            self.first = _FirstLines(self.unique)
+            self.first = FirstLines(self.unique)
             for piece in self.pieces:
                 self.first.add(piece)
         return self.first
@@ -195,20 +188,8 @@ class _Seen:
         first: dict[str, int] = {}
         for index in np.flatnonzero(np.isin(hashes, ordered[1:][same])).tolist():
             if ids[index] in first:
-                raise _duplicate(path, ids[index], lines[index], first[ids[index]])
+                raise duplicate(path, ids[index], lines[index], first[ids[index]])
             first[ids[index]] = lines[index]
-
-
-class _FirstLines(dict):
-    """id -> line of its first header, for the slow path's duplicate check."""
-
-    def __init__(self, unique: bool):
-        super().__init__()
-        self.unique = unique
-
-    def add(self, piece: Piece) -> None:
-        for rid, line in zip(piece.ids, piece.lines.tolist()):
-            self.setdefault(rid, line)
 
 
 def _pieces(path: Path, seen: _Seen, out: Optional[Bases] = None) -> Iterator[Piece]:
@@ -222,7 +203,7 @@ def _pieces(path: Path, seen: _Seen, out: Optional[Bases] = None) -> Iterator[Pi
                 if out is not None:
                     out.add(piece.bases)
             elif not seen.add(piece):
-                seen.raise_duplicate(path, piece)
+                seen.raiseduplicate(path, piece)
             started = True
             yield piece
     if not started:
@@ -240,77 +221,15 @@ def _start(path: Path, source: BinaryIO, size: int) -> tuple[bytes, int]:
         if text.startswith(b">"):
             return text, 1
         if b"\n>" in text or not got or text.strip():
-            return _skip_preamble(path, text)
+            return skip_preamble(path, text)
 
 
 def _slow_piece(path: Path, unclean: Unclean, seen: _Seen) -> Piece:
     text = unclean.text
     if b"\r" in text:
         text = text.replace(b"\r\n", b"\n")  # a lone '\r' is then a bad character
-    before = seen.first_lines() if seen.unique else _FirstLines(False)
-    piece = Piece.of_records(list(_parse_slowly(path, text, unclean.line, before)),
+    before = seen.first_lines() if seen.unique else FirstLines(False)
+    piece = Piece.of_records(list(parse_slowly(path, text, unclean.line, before)),
                              text.count(b"\n"))
     seen.add(piece)
     return piece
-
-
-def _skip_preamble(path: Path, block: bytes) -> tuple[bytes, int]:
-    """Drop blank lines before the first header; anything else there is not FASTA."""
-    start = block.find(b"\n>") + 1 if block.find(b"\n>") >= 0 else len(block)
-    for number, text in enumerate(block[:start].split(b"\n"), start=1):
-        if text.strip():
-            shown = _preview(text.rstrip(b"\r"))
-            raise BiodlError(f"{path} line {number}: not FASTA: expected a '>' header "
-                             f"before sequence (got {shown})")
-    return block[start:], block.count(b"\n", 0, start) + 1
-
-
-def _parse_slowly(path: Path, block: bytes, line: int, seen: _FirstLines) -> Iterator[Record]:
-    for index, part in enumerate(block.split(b"\n>")):
-        header, _, body = part.partition(b"\n")
-        yield _finish(path, header[index == 0:], line, _checked_lines(path, body, line + 1), seen)
-        line += part.count(b"\n") + 1
-
-
-def _checked_lines(path: Path, body: bytes, first: int) -> bytes:
-    """The slow path: strip each line and name the line and column of a bad character."""
-    lines = []
-    for number, text in enumerate(body.split(b"\n"), start=first):
-        text = text.strip()
-        bad = text.translate(None, VALID_BASES)
-        if bad:
-            raise _bad_character(path, number, text, bad[:1])
-        lines.append(text)
-    return b"".join(lines)
-
-
-def _finish(path: Path, header: bytes, line: int, seq: bytes, seen: _FirstLines) -> Record:
-    name = header.split(None, 1)
-    if not name:
-        raise BiodlError(f"{path} line {line}: header '>' has no id; write an id after '>'")
-    rid = name[0].decode("ascii", errors="replace")
-    if not seq:
-        raise BiodlError(f"{path} line {line}: record '{rid}' has a header but no sequence; "
-                         "remove the record or add its sequence")
-    if seen.unique and rid in seen:
-        raise _duplicate(path, rid, line, seen[rid])
-    seen.setdefault(rid, line)
-    return Record(rid, seq, line)
-
-
-def _duplicate(path: Path, rid: str, line: int, first: int) -> BiodlError:
-    return BiodlError(f"{path} line {line}: duplicate id '{rid}' (first at line {first}); ids "
-                      "must be unique within a file (or set data.duplicate_ids=allow where ids "
-                      "are only names)")
-
-
-def _bad_character(path: Path, number: int, line: bytes, char: bytes) -> BiodlError:
-    column = line.index(char) + 1
-    shown = char.decode("ascii", errors="replace")
-    return BiodlError(f"{path} line {number} column {column}: character {shown!r} is not a DNA "
-                      "base or IUPAC code; fix the sequence or remove the record")
-
-
-def _preview(line: bytes) -> str:
-    text = line[:30].decode("utf-8", errors="replace")
-    return repr(text + ("..." if len(line) > 30 else ""))
