@@ -1,4 +1,5 @@
-"""Where `biodl explain` writes: a local folder and a new folder of the run's artefacts."""
+"""Where `biodl explain` and `biodl motifs` write: a local folder and a new folder of the
+run's artefacts."""
 
 from __future__ import annotations
 

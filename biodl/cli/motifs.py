@@ -9,6 +9,7 @@ from typing import List, Optional
 import typer
 
 from biodl.cli.app import SOURCE, app, checkpoint_of, fails_cleanly
+from biodl.cli.explain_outputs import log_run
 from biodl.errors import BiodlError
 
 METHODS = ("filters", "modisco", "both")
@@ -84,7 +85,7 @@ def motifs(source: str = SOURCE, inputs: Optional[Path] = INPUTS, method: str = 
                     references=references, jaspar=release, max_seqlets=max_seqlets,
                     seqlet_window=seqlet_window, tax_groups=list(tax_group or []))
     _summary(table, folder)
-    _log(run_id, folder, destination)
+    log_run(run_id, folder, destination)
 
 
 def _check_options(method: str, attribution: str, threshold: float, top: Optional[int],
@@ -176,13 +177,3 @@ def _destinations(source: str, output: Optional[Path],
     while (Path("interpretation") / f"motifs-{number}").exists():
         number += 1
     return run_id, Path("interpretation") / f"motifs-{number}", destination
-
-
-def _log(run_id: Optional[str], folder: Path, destination: Optional[str]) -> None:
-    if run_id is None:
-        typer.echo("not logged to MLflow: the checkpoint belongs to no run of this store")
-        return
-    from biodl.tracking.artifacts import log_folder
-
-    log_folder(run_id, folder, destination)
-    typer.echo(f"logged to run {run_id} under {destination}/")
