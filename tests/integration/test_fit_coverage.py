@@ -74,3 +74,27 @@ def test_bad_input_is_one_line_and_exit_2(files, tmp_path):
         assert result.exit_code == 2, result.output
         lines = result.output.strip().splitlines()
         assert len(lines) == 1 and message in lines[0] and "Traceback" not in result.output
+
+
+def synthetic_data(folder) -> list[str]:
+    """The `coverage_synthetic` pipeline's data from its own generator, 5 x 30 kbp, as
+    --set overrides (the pipeline's own data/ folder is written by the user, not the tests)."""
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, str(DATA.parents[1] / "benchmarks" /
+                                               "coverage_synthetic.py"), str(folder),
+                           "--length", "30000", "--spacing", "1500"],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    return [f"data.genome={folder / 'genome.fa'}",
+            f"data.tracks={{footprint: {folder / 'coverage.bw'}}}",
+            f"data.peaks=[{folder / 'peaks.narrowPeak'}]"]
+
+
+def test_the_synthetic_pipeline_fits_two_batches(workdir):
+    pipeline = str(DATA.parents[1] / "pipelines" / "coverage_synthetic")
+    result = runner.invoke(app, ["fit", pipeline,
+                                 *sets(synthetic_data(workdir / "data") + SMOKE)])
+    assert result.exit_code == 0, result.output
+    assert "test/count_pearson" in result.output and "test/profile_jsd" in result.output

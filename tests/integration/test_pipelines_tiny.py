@@ -76,6 +76,7 @@ def test_image_pipeline_fits_two_batches(workdir, pipeline):
 def test_every_pipeline_is_covered_by_a_tiny_fit():
     here = set(pipelines_of("fasta", "table", "images"))
     elsewhere = {"leptospira_coding", "leptospira_protein", "leptospira_lm", "sir_lstm",
-                 "sir_gru"}  # test_fit_sequence_tasks.py, test_fit_sir.py
+                 "sir_gru", "coverage_synthetic"}  # test_fit_sequence_tasks.py,
+    # test_fit_sir.py, test_fit_coverage.py
     assert here | elsewhere == {p.name for p in (ROOT / "pipelines").iterdir() if p.is_dir()}
     assert not here & elsewhere

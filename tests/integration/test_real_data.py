@@ -29,11 +29,16 @@ def test_ecoli_pipeline_quality(workdir):
 
 
 @pytest.mark.parametrize("pipeline", PIPELINES)
-def test_every_pipeline_reads_its_data(pipeline):
-    if not SHARED_DATA.is_dir() and pipeline != "ecoli_promoters":
+def test_every_pipeline_reads_its_data(pipeline, tmp_path):
+    if not SHARED_DATA.is_dir() and pipeline not in ("ecoli_promoters", "coverage_synthetic"):
         pytest.skip(f"{SHARED_DATA} is not beside the repository")
+    extra = []
+    if pipeline == "coverage_synthetic":  # its data is generated, not shipped
+        from .test_fit_coverage import synthetic_data
+
+        extra = [arg for value in synthetic_data(tmp_path) for arg in ("--set", value)]
     done = subprocess.run([sys.executable, "-m", "biodl.cli", "check-data", "--json",
-                           str(ROOT / "pipelines" / pipeline)],
+                           str(ROOT / "pipelines" / pipeline), *extra],
                           capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr
     report = json.loads(done.stdout)
