@@ -9,7 +9,8 @@ minute; the numbers in RESULTS_data.md use --scale 1).
     python benchmarks/fasta_parse.py --scale 1 --repeat 5
 
 Parsers: Bio SimpleFastaParser (the reference), biodl read_fasta (a Record per entry),
-biodl read_fasta_packed (arrays), pyfastx.Fastx (C; `pip install biodl[bench]`, skipped with a
+biodl read_fasta_packed (arrays; its ids stay bytes until read), the same with every id made
+a str, pyfastx.Fastx (C; `pip install biodl[bench]`, skipped with a
 note when missing), and for gzip files zlib alone (decompression only, what any reader pays).
 Each round runs every parser once, in an order rotated from round to round; the table gives
 the median seconds and, for the ratio to SimpleFastaParser, the median of the per-round
@@ -83,6 +84,13 @@ def packed_parse(path: Path) -> int:
     return int(read_fasta_packed(path).lengths.sum())
 
 
+def packed_ids_parse(path: Path) -> int:
+    """read_fasta_packed and every id made a str (`Packed.ids` decodes on first read)."""
+    packed = read_fasta_packed(path)
+    assert len(list(packed.ids)) == len(packed)
+    return int(packed.lengths.sum())
+
+
 def pyfastx_parse(path: Path) -> int:
     return sum(len(seq) for _, seq in pyfastx.Fastx(str(path), uppercase=False))
 
@@ -106,7 +114,8 @@ def zlib_alone(path: Path) -> Optional[int]:
 
 def parsers(path: Path) -> dict[str, Callable[[Path], Optional[int]]]:
     chosen = {REFERENCE: simple_parse, "biodl read_fasta": biodl_parse,
-              "biodl read_fasta_packed": packed_parse}
+              "biodl read_fasta_packed": packed_parse,
+              "biodl read_fasta_packed, ids as str": packed_ids_parse}
     if pyfastx is not None:
         chosen["pyfastx.Fastx (C)"] = pyfastx_parse
     if path.suffix == ".gz":

@@ -5,17 +5,19 @@ one uint8 array, where each record starts, its length and its header's line); `r
 yields one `Record` at a time and is a view over the same block reader.
 
 The file is read in blocks (about 4 MB) by `fasta_blocks`, and each block is parsed by one
-compiled loop (`fasta_kernel`); the ids are the one Python object per record. Only a stretch
-that the loop refuses is walked line by line (`fasta_lines`), to tolerate spaces at
+compiled loop (`fasta_kernel`); `Packed` keeps the ids as bytes until they are read. Only a
+stretch that the loop refuses is walked line by line (`fasta_lines`), to tolerate spaces at
 line ends as before and to report the exact line and column.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from itertools import chain, repeat
 from pathlib import Path
-from typing import BinaryIO, Iterator, Optional
+from typing import BinaryIO, Iterator, Optional, Union
 
 import numpy as np
 
@@ -26,7 +28,7 @@ from biodl.data.fasta_lines import (FirstLines, Record, duplicate, parse_slowly,
 from biodl.data.files import _existing, is_gzip
 from biodl.errors import BiodlError
 
-__all__ = ["VALID_BASES", "Packed", "Record", "read_fasta", "read_fasta_packed"]
+__all__ = ["VALID_BASES", "Ids", "Packed", "Record", "read_fasta", "read_fasta_packed"]
 
 BLOCK_BYTES = 4 << 20  # parse size: larger costs more page faults, smaller more calls
 PREAMBLE_BYTES = 1 << 16  # read at a time while looking for the first header
@@ -34,14 +36,15 @@ PREAMBLE_BYTES = 1 << 16  # read at a time while looking for the first header
 
 @dataclass(frozen=True)
 class Packed:
-    """The records of a file as arrays, no Python object per record but its id.
+    """The records of a file as arrays, no Python object per record (the ids become strings
+    when first read).
 
     Record i is `ids[i]`, its header is on line `lines[i]`, and its bases (ASCII as in the
     file, case kept, no newlines) are `seq[starts[i]:starts[i] + lengths[i]]`; records lie end
     to end in file order, so `seq` holds all the bases of the file and nothing else.
     """
 
-    ids: list[str]
+    ids: Ids  # a Sequence[str]
     seq: np.ndarray  # (total bases,) uint8
     starts: np.ndarray  # (records,) int64
     lengths: np.ndarray  # (records,) int64
@@ -91,7 +94,7 @@ def read_fasta_packed(path: Path, unique_ids: bool = True) -> Packed:
     path = _existing(Path(path))
     size = path.stat().st_size
     bases, seen = Bases(4 * size if is_gzip(path) else size), _Seen(unique_ids, each_block=False)
-    ids, lengths, lines = _Ids(), [], []
+    ids, lengths, lines = Ids(), [], []
     try:
         for piece in _pieces(path, seen, bases):
             ids.add(piece)
@@ -104,30 +107,52 @@ def read_fasta_packed(path: Path, unique_ids: bool = True) -> Packed:
     lengths = np.concatenate(lengths)
     starts = np.zeros(len(lengths), dtype=np.int64)
     np.cumsum(lengths[:-1], out=starts[1:])
-    return Packed(ids.all(), bases.array(), starts, lengths, np.concatenate(lines))
+    return Packed(ids, bases.array(), starts, lengths, np.concatenate(lines))
 
 
-class _Ids:
-    """The ids of a file's blocks, decoded a run of blocks at a time: one `str.split` makes
-    the list, rather than a list per block and an `extend`."""
+class Ids(Sequence[str]):
+    """The ids of a `Packed`, decoded to strings when first read: the reader keeps each
+    block's ids as bytes (an id and a newline each), which a million ids turn into strings
+    in about 0.1 s, paid only by a caller that reads them."""
 
     def __init__(self):
-        self.ids: list[str] = []
-        self.texts: list[bytes] = []
+        self.parts: list[Union[bytes, list[str]]] = []  # id bytes, or the slow path's strings
+        self.count = 0
 
     def add(self, piece: Piece) -> None:
-        if piece.id_text is not None:
-            self.texts.append(piece.id_text)
-        else:
-            self.ids = self.all()
-            self.ids.extend(piece.ids)
+        self.parts.append(piece.id_text if piece.id_text is not None else piece.ids)
+        self.count += len(piece.lengths)
 
-    def all(self) -> list[str]:
-        decoded, self.texts = decode_ids(self.texts), []
-        if not self.ids:
-            return decoded
-        self.ids.extend(decoded)
-        return self.ids
+    def __len__(self) -> int:
+        return self.count
+
+    def __getitem__(self, index):
+        return self.strings[index]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.strings)
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, Sequence) and self.strings == list(other)
+
+    def __repr__(self) -> str:
+        return f"Ids({self.strings!r})"
+
+    @cached_property
+    def strings(self) -> list[str]:
+        """All the ids; runs of byte parts are decoded at once (one split, not one a block)."""
+        ids: list[str] = []
+        texts: list[bytes] = []
+        for part in self.parts:
+            if isinstance(part, bytes):
+                texts.append(part)
+            else:
+                ids += decode_ids(texts) + part
+                texts = []
+        decoded = decode_ids(texts)
+        if not ids:
+            return decoded  # the usual case: no slow-path block, no copy of the list
+        return ids + decoded
 
 
 class _Seen:

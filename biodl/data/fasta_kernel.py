@@ -6,6 +6,12 @@ test. It only ever takes the clean case: on anything unusual (a character that i
 a space at a line end, an empty id or sequence) it stops and says so, and `fasta.py` reads
 that block line by line to tolerate it or to name the line and column.
 
+Each record is first copied optimistically (`_quick_lines`: lines found from their newlines,
+copied eight bytes at a time, no check per byte), then all its bases are checked in one
+vectorised pass (`_plain`, else the IUPAC table); only a record that fails is parsed again one
+line at a time (`_careful_lines`), which tolerates '\r\n' and blank lines or finds what is
+wrong. On 10 kbp records that takes a quarter off a loop checking inside the copy.
+
 Compiled once per machine and cached next to this file (numba's `cache=True`); the first call
 after an install pays about a second.
 """
@@ -115,6 +121,98 @@ def _line(data, i, bad, bases, out):
     return end + 1 if crlf else end, out + size, crlf
 
 
+@numba.njit(cache=True, nogil=True, boundscheck=False, inline="always")
+def _load8(row, t) -> np.uint64:
+    """Bytes t..t+7 as one little-endian word (the compiler makes it one load)."""
+    word = np.uint64(0)
+    for b in range(8):
+        word |= np.uint64(row[t + b]) << np.uint64(8 * b)
+    return word
+
+
+@numba.njit(cache=True, nogil=True, boundscheck=False, inline="always")
+def _store8(dest, t, word) -> None:
+    for b in range(8):
+        dest[t + b] = np.uint8((word >> np.uint64(8 * b)) & np.uint64(255))
+
+
+@numba.njit(cache=True, nogil=True, boundscheck=False)
+def _copy(row, dest) -> None:
+    """dest[:len(row)] = row, eight bytes at a time (a loop of bytes is not vectorised for
+    lines this short)."""
+    t, size = 0, len(row)
+    while t + 8 <= size:
+        _store8(dest, t, _load8(row, t))
+        t += 8
+    for b in range(size - t):
+        dest[t + b] = row[t + b]
+
+
+@numba.njit(cache=True, nogil=True, boundscheck=False)
+def _plain(bases) -> bool:
+    """Whether every byte is A, C, G, T or N (either case): one branch-free pass, which the
+    compiler turns into vector instructions."""
+    other = False
+    for t in range(len(bases)):
+        b = bases[t]
+        other |= not ((b == 65) | (b == 67) | (b == 71) | (b == 84) | (b == 78) | (b == 97)
+                      | (b == 99) | (b == 103) | (b == 116) | (b == 110))
+    return not other
+
+
+@numba.njit(cache=True, nogil=True, boundscheck=False)
+def _valid(bases, bad) -> bool:
+    """Whether every byte is a base by the table `bad` (any IUPAC code)."""
+    flags = np.uint8(0)
+    for t in range(len(bases)):
+        flags |= bad[bases[t]]
+    return flags == 0
+
+
+@numba.njit(cache=True, nogil=True, boundscheck=False)
+def _quick_lines(data, i, width, bases, out):
+    """Copy a record's sequence lines from `i` (to the next header or the end) unchecked: a
+    line is taken as `width` bytes when a newline follows them, else found by its newline.
+    Returns (i, out, lines, width, whether no line was empty). The copy is right only if
+    every byte copied is a base (no newline, '\r', space or '>' inside a line), which the
+    caller checks; if not, it parses the record again line by line."""
+    n, lines = len(data), 0
+    while i < n and data[i] != _GT:
+        if width and i + width < n and data[i + width] == _NEWLINE:
+            end = i + width
+        else:
+            end = _find(data, i, _NEWLINE)
+            if end == i:
+                return i, out, lines, width, False
+        _copy(data[i:end], bases[out:])
+        out += end - i
+        if end + 1 < n and data[end + 1] != _GT:  # not the record's last line
+            width = end - i
+        i, lines = end + 1, lines + 1
+    return i, out, lines, width, True
+
+
+@numba.njit(cache=True, nogil=True, boundscheck=False)
+def _careful_lines(data, i, width, bad, bases, out, line):
+    """Copy and check a record's sequence lines from `i`, one at a time (tolerating '\r\n'
+    and empty lines); returns (i, out, line, width, whether every line was clean)."""
+    n = len(data)
+    while i < n and data[i] != _GT:
+        if width:
+            i, out, same = _same_width_lines(data, i, width, bad, bases, out)
+            line += same
+            if i >= n or data[i] == _GT:
+                break
+        start = i
+        i, out, clean = _line(data, i, bad, bases, out)
+        if not clean:
+            return i, out, line, width, False
+        if i + 1 < n and data[i + 1] != _GT:  # not the record's last line
+            width = i - start
+        i, line = i + 1, line + 1
+    return i, out, line, width, True
+
+
 @numba.njit(cache=True, nogil=True, boundscheck=False)
 def scan(data, final, bad, bases, at, ids, lengths, lines, hashes, first_line):
     """Parse the records of `data` (it starts with '>').
@@ -136,19 +234,14 @@ def scan(data, final, bad, bases, at, ids, lengths, lines, hashes, first_line):
         i, size, h = _id(data, i + 1, ids, k)
         k += size
         i, line = _find(data, i, _NEWLINE) + 1, line + 1
-        while i < n and data[i] != _GT:  # the sequence lines
-            if width:
-                i, out, same = _same_width_lines(data, i, width, bad, bases, out)
-                line += same
-                if i >= n or data[i] == _GT:
-                    break
-            start = i
-            i, out, clean = _line(data, i, bad, bases, out)
+        body, body_line, body_width = i, line, width
+        i, out, taken, width, regular = _quick_lines(data, i, width, bases, out)
+        line += taken
+        if not (regular and (_plain(bases[head_out:out]) or _valid(bases[head_out:out], bad))):
+            i, out, line, width, clean = _careful_lines(data, body, body_width, bad, bases,
+                                                        head_out, body_line)
             if not clean:
                 return UNCLEAN, r, head_out - at, head_k, head, head_line - first_line
-            if i + 1 < n and data[i + 1] != _GT:  # not the record's last line
-                width = i - start
-            i, line = i + 1, line + 1
         if i >= n and not final:  # this record may go on in the next block
             return OK, r, head_out - at, head_k, head, head_line - first_line
         if out == head_out or k == head_k:

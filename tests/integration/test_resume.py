@@ -6,6 +6,7 @@ import os
 import shutil
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -85,17 +86,22 @@ def interrupted_then_resumed(folder: Path, args: list[str], signal_at, status: s
 
 @pytest.mark.parametrize("args", [CNN, RNN], ids=["cnn-augmented", "rnn-length-buckets"])
 def test_resume_after_sigkill_or_sigterm_equals_the_uninterrupted_fit(tmp_path, args):
-    plain = biodl_fit(tmp_path / "plain", args)
+    # the three fits are independent processes (one thread each, their own stores): run at
+    # once, they take the time of the longest
+    with ThreadPoolExecutor(3) as pool:
+        plain = pool.submit(biodl_fit, tmp_path / "plain", args)
+        # SIGKILL during epoch 1: nothing can end the run; it resumes from epoch 0's last.ckpt
+        kill = pool.submit(interrupted_then_resumed, tmp_path / "kill", args, ("KILL", 1, 1),
+                           "RUNNING")
+        # SIGTERM after epoch 1's batch 1: a checkpoint at that batch boundary, the run KILLED
+        term = pool.submit(interrupted_then_resumed, tmp_path / "term", args, ("TERM", 1, 1),
+                           "KILLED")
+        plain, killed, termed = plain.result(), kill.result(), term.result()
     assert plain.returncode == 0, plain.stderr[-3000:]
     uninterrupted = recorded(tmp_path / "plain", run_id_of(tmp_path / "plain"))
     assert len(uninterrupted["metrics"]["train/loss"]) == 3
-
-    # SIGKILL during epoch 1: nothing can end the run; it resumes from epoch 0's last.ckpt
-    killed = interrupted_then_resumed(tmp_path / "kill", args, ("KILL", 1, 1), "RUNNING")
     assert killed["stopped"].returncode == -9
     assert "last.ckpt" in killed["resumed"].stdout.split("resuming run")[1].splitlines()[0]
-    # SIGTERM after epoch 1's batch 1: a checkpoint at that batch boundary, the run KILLED
-    termed = interrupted_then_resumed(tmp_path / "term", args, ("TERM", 1, 1), "KILLED")
     assert termed["stopped"].returncode == 130, termed["stopped"].stderr[-2000:]
     assert "hpc_ckpt_1.ckpt" in termed["resumed"].stdout.split("resuming run")[1].splitlines()[0]
 

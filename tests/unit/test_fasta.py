@@ -173,6 +173,12 @@ def test_packed_trailing_spaces_and_repeated_ids_allowed(write):
     assert _arrays(packed) == (["a", "a"], b"ACGTT", [0, 4], [4, 1], [1, 4])
 
 
+def test_packed_ids_stay_bytes_until_read(write):
+    packed = read_fasta_packed(write("x.fa", ">a x\nAC\n>b\nGT\n"))
+    assert len(packed) == len(packed.ids) == 2 and "strings" not in vars(packed.ids)
+    assert packed.ids[1] == "b" and list(packed.ids) == ["a", "b"] == packed.ids
+
+
 def test_gzip_members_are_read_one_after_another_and_truncation_is_named(write):
     path = write("x.fa.gz", gzip.compress(b">a\nAC\n") + gzip.compress(b">b\nGT\n"))
     assert read_fasta_packed(path).ids == ["a", "b"]
