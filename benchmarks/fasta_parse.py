@@ -12,7 +12,7 @@ Parsers: Bio SimpleFastaParser (the reference), biodl read_fasta (a Record per e
 biodl read_fasta_packed (arrays; its ids stay bytes until read), the same with every id made
 a str, pyfastx.Fastx (C; `pip install biodl[bench]`, skipped with a
 note when missing), and for gzip files zlib alone (decompression only, what any reader pays).
-Each round runs every parser once, in an order rotated from round to round; the table gives
+Each round runs every parser once, in a seeded random order; the table gives
 the median seconds and, for the ratio to SimpleFastaParser, the median of the per-round
 ratios, so a load spike on a shared machine hits both sides of a pair. It gives the ratio of
 wall-clock seconds and of CPU seconds (`time.process_time`, all threads of the process): on
@@ -31,6 +31,7 @@ from __future__ import annotations
 import argparse
 import gzip
 import os
+import random
 import statistics
 import tempfile
 import time
@@ -127,14 +128,15 @@ Times = dict[str, list[tuple[float, float]]]  # parser -> (wall, CPU) seconds pe
 
 
 def timed_rounds(path: Path, repeat: int) -> Times:
-    """Wall and CPU seconds of each parser in each round, the order rotated per round; every
+    """Wall and CPU seconds of each parser in each round, in a seeded random order per round
+    (what ran just before changes what a parser's fresh memory costs); every
     parser that counts must agree on the number of bases."""
     chosen = parsers(path)
     names = list(chosen)
     times: Times = {name: [] for name in names}
     counts = set()
     for round_ in range(repeat):
-        for name in names[round_ % len(names):] + names[:round_ % len(names)]:
+        for name in random.Random(round_).sample(names, len(names)):
             wall, cpu = time.perf_counter(), time.process_time()
             count = chosen[name](path)
             times[name].append((time.perf_counter() - wall, time.process_time() - cpu))
