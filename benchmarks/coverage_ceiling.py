@@ -25,13 +25,14 @@ from biodl.tasks.coverage_metrics import coverage_metrics  # noqa: E402
 PIPELINE = ROOT / "pipelines" / "coverage_synthetic" / "pipeline.yaml"
 
 
-def expected_rates(chroms: int = 5, length: int = 1_000_000, seed: int = 0) -> dict:
+def expected_rates(chroms: int = synthetic.CHROMS, length: int = synthetic.LENGTH,
+                   spacing: int = synthetic.SPACING, seed: int = 0) -> dict:
     """Replays `coverage_synthetic.generate` (same seed, same draws) up to the noise."""
     rng = np.random.default_rng(seed)
     rates = {}
     for i in range(1, chroms + 1):
         seq = synthetic.genome(rng, length)
-        synthetic.plant(rng, seq, 3000)
+        synthetic.plant(rng, seq, spacing)
         centres, mismatches = synthetic.matches(seq)
         sites = list(zip(centres.tolist(), (0.55 ** mismatches).tolist()))
         rates[f"chr{i}"] = synthetic.expected(length, sites, 12.0, 0.02)
@@ -42,11 +43,14 @@ def expected_rates(chroms: int = 5, length: int = 1_000_000, seed: int = 0) -> d
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--set", dest="overrides", action="append", default=[])
+    parser.add_argument("--length", type=int, default=synthetic.LENGTH,
+                        help="the generator's --length (and --spacing) the data was written with")
+    parser.add_argument("--spacing", type=int, default=synthetic.SPACING)
     args = parser.parse_args()
     datamodule = build_datamodule(load_config(PIPELINE, args.overrides).data)
     datamodule.setup("fit")
     test, layout = datamodule.datasets["test"], datamodule.layout
-    rates = expected_rates()
+    rates = expected_rates(length=args.length, spacing=args.spacing)
     names = [test.chroms[c] for c in test.chrom_index.tolist()]
     begin = test.starts + layout.offset
     truth = np.stack([rates[n][b:b + layout.output_length] for n, b in zip(names, begin)])

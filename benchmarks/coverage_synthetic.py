@@ -10,7 +10,10 @@ a dip to 15% over the motif's 12 bases (the bound factor protects them); observe
 Poisson around it. Each planted site is a narrowPeak whose summit is the site +- 10 bases.
 The data is synthetic: nothing here resembles a real assay beyond this shape.
 
-    python benchmarks/coverage_synthetic.py OUT_DIR --chroms 5 --length 1000000
+    python benchmarks/coverage_synthetic.py OUT_DIR   # 5 x 5 Mbp, a site every ~15 kbp
+
+The defaults (25 Mbp, about 1,670 planted sites) are what `pipelines/coverage_synthetic` is
+measured on; the tests write 5 x 30 kbp.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from pathlib import Path
 import numpy as np
 
 MOTIF = "GCCACCAGGGGG"  # CTCF-like core
+CHROMS, LENGTH, SPACING = 5, 5_000_000, 15_000  # the defaults: 25 Mbp
 SD, DIP, DIP_DEPTH = 35.0, 6, 0.15
 BASES = np.frombuffer(b"ACGT", dtype=np.uint8)
 
@@ -120,7 +124,7 @@ def write_peaks(path: Path, peaks: dict[str, list]) -> None:
                           f"{summit - start}\n")
 
 
-def generate(folder: Path, chroms: int, length: int, spacing: int = 3000, height: float = 12.0,
+def generate(folder: Path, chroms: int, length: int, spacing: int = SPACING, height: float = 12.0,
              background: float = 0.02, seed: int = 0) -> dict[str, Path]:
     rng = np.random.default_rng(seed)
     folder.mkdir(parents=True, exist_ok=True)
@@ -143,9 +147,9 @@ def generate(folder: Path, chroms: int, length: int, spacing: int = 3000, height
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("folder", type=Path)
-    parser.add_argument("--chroms", type=int, default=5)
-    parser.add_argument("--length", type=int, default=1_000_000, help="bases per chromosome")
-    parser.add_argument("--spacing", type=int, default=3000, help="mean bases between sites")
+    parser.add_argument("--chroms", type=int, default=CHROMS)
+    parser.add_argument("--length", type=int, default=LENGTH, help="bases per chromosome")
+    parser.add_argument("--spacing", type=int, default=SPACING, help="mean bases between sites")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
     started = time.perf_counter()
