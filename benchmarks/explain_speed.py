@@ -4,8 +4,9 @@ sequences/s, and the peak memory of `biodl explain` streaming 100,000 sequences.
     .venv/bin/python benchmarks/explain_speed.py --checkpoint CKPT --sequences 100000
 
 Side by side in one process, one thread, best of `--repeat`, on the same model and sequences:
-  ism:     `biodl.interpret.attribute(model, x, "ism")` (every mutant of a sequence in one
-           forward pass under torch.inference_mode) against `tangermeme.saturation_mutagenesis`
+  ism:     `biodl.interpret.attribute(model, x, "ism")` (regional: each layer of the conv
+           front recomputed over the window a substitution reaches, positions in blocks, the
+           head on the spliced feature map) against `tangermeme.saturation_mutagenesis`
            (batch_size 32; fast=False, and fast=True: fastISM, which tangermeme tries only for jobs
            it estimates at > 30 s);
            the outputs are checked equal (tangermeme centres over the bases; so is ours here);

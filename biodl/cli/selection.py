@@ -59,6 +59,9 @@ def tune(pipeline: str = PIPELINE,
          timeout: Optional[float] = typer.Option(None, "--timeout", help="Stop starting trials "
                                                                          "after T seconds."),
          pruner: str = typer.Option("median", "--pruner", help="median, halving or none."),
+         seed: Optional[int] = typer.Option(
+             None, "--seed", help="Seed the sampler: trial k's draws depend on the seed, k "
+                                  "and the finished trials (default: unseeded)."),
          out: Optional[Path] = typer.Option(None, "--out", "-o",
                                             help="Best config as a pipeline YAML (default: "
                                                  "best_<study>.yaml beside the pipeline)."),
@@ -69,7 +72,7 @@ def tune(pipeline: str = PIPELINE,
     from biodl.selection.tune import TuneRequest, run_study
 
     request = TuneRequest(pipeline, list(overrides or []), trials, space, storage, study,
-                          timeout, pruner, out)
+                          timeout, pruner, out, seed)
     result = run_study(request, echo=typer.echo)
     typer.echo(f"{result.finished} finished trials ({result.pruned} pruned, "
                f"{result.epochs} training epochs in all)")

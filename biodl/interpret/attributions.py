@@ -11,8 +11,9 @@ is the logit of `target`, not the probability), `x` `(N, 4, L)` float one-hot in
   by tangermeme's `deep_lift_shap` (the field's reference; captum's DeepLIFT is wrong on
   max-pool networks, captum issue #1276);
 - ``ism``: in-silico saturation mutagenesis, `out(x with base b at position p) - out(x)` at
-  every (b, p); 0 at the observed bases. Every mutant of a chunk of sequences runs in one
-  batched forward pass under `torch.inference_mode`.
+  every (b, p); 0 at the observed bases. CNNs recompute only the window of their conv layers
+  that a substitution reaches (`regional_ism`, fastISM's idea); other models run every mutant
+  of a chunk of sequences in batched forward passes, under `torch.inference_mode`.
 
 Integrated gradients and DeepLIFT/SHAP are projected onto the observed bases as tangermeme
 does (hypothetical contributions times the input), which keeps their sum exact: over a
@@ -34,6 +35,7 @@ import torch
 from torch import Tensor, nn
 
 from biodl.errors import BiodlError
+from biodl.interpret import regional_ism
 from biodl.models.layers import GlobalMaxPool1d
 
 METHODS = ("saliency", "integrated_gradients", "deeplift_shap", "ism")
@@ -239,9 +241,15 @@ class _LengthsAsFloat(nn.Module):
 
 
 def ism(model, x, target, references, steps, lengths, batch_size) -> Tensor:
-    """out(mutant) - out(x) for every single-base substitution: the mutants of as many whole
-    sequences as `batch_size` mutants hold (at least one), in forward passes of up to
-    `batch_size` mutants."""
+    """out(mutant) - out(x) for every single-base substitution. A model with a position-local
+    front (CNNs) recomputes only what each substitution reaches (`regional_ism`); others run
+    the mutants of as many whole sequences as `batch_size` mutants hold (at least one), in
+    forward passes of up to `batch_size` mutants."""
+    if lengths is None:
+        with torch.inference_mode():
+            values = regional_ism.mutagenesis(model, x, target, batch_size)
+        if values is not None:
+            return values
     per_chunk = max(1, batch_size // (3 * x.shape[-1]))
     out = torch.zeros_like(x)
     with torch.inference_mode():

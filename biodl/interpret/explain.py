@@ -85,6 +85,11 @@ class BothStrands(nn.Module):
         super().__init__()
         self.model = model
 
+    @property
+    def one_strand(self) -> nn.Module:
+        """The model averaged over both strands (regional ISM runs it on each)."""
+        return self.model
+
     def forward(self, x: Tensor) -> Tensor:
         return (self.model(x) + self.model(x.flip(-2, -1))) / 2
 
@@ -93,6 +98,11 @@ class Negated(nn.Module):
     def __init__(self, model: nn.Module):
         super().__init__()
         self.model = model
+
+    @property
+    def negation_of(self) -> nn.Module:
+        """The model whose outputs this negates (regional ISM negates its effects)."""
+        return self.model
 
     def forward(self, x: Tensor, *args) -> Tensor:
         return -self.model(x, *args)

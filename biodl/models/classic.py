@@ -8,10 +8,9 @@ Parameter counts count trainable parameters (BatchNorm running statistics are bu
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Callable, Literal
 
 import torch
-import torch.nn.functional as F
 from torch import Tensor, nn
 
 from biodl.errors import BiodlError
@@ -84,6 +83,7 @@ class DeepBind(nn.Module):
                  activation: Activation = "relu", init: Init = "default"):
         super().__init__()
         self.pad, self.pad_value, self.global_pool = motif_length - 1, pad_value, global_pool
+        self.pad_input = nn.ConstantPad1d(self.pad, pad_value)  # (N, C, L + 2 (m - 1))
         self.conv = nn.Conv1d(in_channels, num_motifs, motif_length)
         self.act = layers.activation(activation)
         self.global_max = layers.GlobalMaxPool1d()
@@ -94,9 +94,15 @@ class DeepBind(nn.Module):
         self.out = nn.Linear(sizes[-1], num_outputs)
         layers.init_weights(self, init, activation)
 
+    def local_split(self) -> tuple[list[nn.Module], Callable[[Tensor], Tensor]]:
+        """forward(x) == head(layers(x)), padding and motif scan as position-local layers (for
+        ISM that recomputes only what a substitution reaches, biodl.interpret.regional_ism)."""
+        return [self.pad_input, self.conv, self.act], self._from_features
+
     def forward(self, x: Tensor) -> Tensor:
-        x = F.pad(x, (self.pad, self.pad), value=self.pad_value)  # (N, C, L + 2 (m - 1))
-        x = self.act(self.conv(x))  # (N, motifs, L + m - 1)
+        return self._from_features(self.act(self.conv(self.pad_input(x))))
+
+    def _from_features(self, x: Tensor) -> Tensor:  # (N, motifs, L + m - 1)
         pooled = [self.global_max(x)[..., 0]]  # (N, motifs)
         if self.global_pool == "maxavg":
             pooled.append(x.mean(dim=-1))
@@ -130,7 +136,14 @@ class Basset(nn.Module):
 
     def forward(self, x: Tensor) -> Tensor:
         check_length("basset", x, self.seq_len)
-        x = self.conv(x)  # (N, 200, 10) at 600 bp
+        return self._from_features(self.conv(x))
+
+    def local_split(self) -> tuple[list[nn.Module], Callable[[Tensor], Tensor]]:
+        """forward(x) == head(layers(x)), the conv tower as position-local layers (for ISM
+        that recomputes only what a substitution reaches, biodl.interpret.regional_ism)."""
+        return list(self.conv), self._from_features
+
+    def _from_features(self, x: Tensor) -> Tensor:  # (N, 200, 10) at 600 bp
         return self.out(self.dense(x.flatten(1)))  # (N, num_outputs)
 
 
@@ -160,7 +173,15 @@ class DanQ(nn.Module):
 
     def forward(self, x: Tensor) -> Tensor:
         check_length("danq", x, self.seq_len)
-        x = self.conv(x).transpose(1, 2)  # (N, 75, 320) at 1000 bp
+        return self._from_features(self.conv(x))
+
+    def local_split(self) -> tuple[list[nn.Module], Callable[[Tensor], Tensor]]:
+        """forward(x) == head(layers(x)), the conv tower as position-local layers (for ISM
+        that recomputes only what a substitution reaches, biodl.interpret.regional_ism)."""
+        return list(self.conv), self._from_features
+
+    def _from_features(self, x: Tensor) -> Tensor:
+        x = x.transpose(1, 2)  # (N, 75, 320) at 1000 bp
         x, _ = self.lstm(x)  # (N, 75, 640)
         x = self.dense(self.drop(x).flatten(1))  # (N, 925)
         return self.out(x)  # (N, num_outputs)
@@ -190,5 +211,12 @@ class DeepSEA(nn.Module):
 
     def forward(self, x: Tensor) -> Tensor:
         check_length("deepsea", x, self.seq_len)
-        x = self.conv(x)  # (N, 960, 53) at 1000 bp
+        return self._from_features(self.conv(x))
+
+    def local_split(self) -> tuple[list[nn.Module], Callable[[Tensor], Tensor]]:
+        """forward(x) == head(layers(x)), the conv tower as position-local layers (for ISM
+        that recomputes only what a substitution reaches, biodl.interpret.regional_ism)."""
+        return list(self.conv), self._from_features
+
+    def _from_features(self, x: Tensor) -> Tensor:  # (N, 960, 53) at 1000 bp
         return self.out(self.dense(x.flatten(1)))  # (N, num_outputs)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Callable, Literal
 
 import torch
 from torch import nn
@@ -29,6 +29,12 @@ class ConvBlock(nn.Module):
         pool_cls = nn.MaxPool1d if pool_type == "max" else nn.AvgPool1d
         self.pool = pool_cls(pool, ceil_mode=True) if pool > 1 else nn.Identity()
         self.drop = nn.Dropout(dropout)
+
+    def local_layers(self) -> list[nn.Module]:
+        """The block as a chain of position-local layers, the same function as forward."""
+        if self.skip is None:
+            return [self.conv, self.norm, self.act, self.pool, self.drop]
+        return [layers.Residual(self.conv, self.norm, self.skip), self.act, self.pool, self.drop]
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         y = self.norm(self.conv(x))  # (N, C_out, L)
@@ -90,8 +96,16 @@ class CNN1D(nn.Module):
         self.head = nn.Sequential(*head, nn.Linear(features, num_outputs))
         layers.init_weights(self, init, activation)
 
+    def local_split(self) -> tuple[list[nn.Module], Callable[[torch.Tensor], torch.Tensor]]:
+        """forward(x) == head(layers(x)), the conv blocks as position-local layers (for ISM
+        that recomputes only what a substitution reaches, biodl.interpret.regional_ism)."""
+        return [layer for block in self.blocks for layer in block.local_layers()], \
+            self._from_features
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = self.blocks(x)  # (N, C, L')
+        return self._from_features(self.blocks(x))
+
+    def _from_features(self, x: torch.Tensor) -> torch.Tensor:  # (N, C, L')
         if self.global_pool == "max":
             x = self.global_max(x)[..., 0]
         elif self.global_pool == "avg":

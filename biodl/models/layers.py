@@ -43,6 +43,17 @@ def init_weights(module: nn.Module, scheme: str, nonlinearity: str = "relu") -> 
             nn.init.zeros_(layer.bias)
 
 
+class Residual(nn.Module):
+    """norm(conv(x)) + skip(x), with a length-keeping conv and a 1x1 conv or identity skip."""
+
+    def __init__(self, conv: nn.Conv1d, norm: nn.Module, skip: nn.Module):
+        super().__init__()
+        self.conv, self.norm, self.skip = conv, norm, skip
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.norm(self.conv(x)) + self.skip(x)
+
+
 class GlobalMaxPool1d(nn.MaxPool1d):
     """(N, C, L) -> (N, C, 1): the max over all positions, as one max-pool window.
 

@@ -39,6 +39,7 @@ class TuneRequest:
     timeout: Optional[float] = None
     pruner: str = "median"
     out: Optional[Path] = None
+    seed: Optional[int] = None
 
 
 @dataclass
@@ -110,9 +111,29 @@ def make_pruner(name: str):
 
     if name == "median":  # a few full trials first, and never on the first epoch
         return optuna.pruners.MedianPruner(n_startup_trials=3, n_warmup_steps=1)
-    if name == "halving":
-        return optuna.pruners.SuccessiveHalvingPruner()
+    if name == "halving":  # rungs at epochs 1, 3, 9: three of them inside a 10-epoch budget
+        return optuna.pruners.SuccessiveHalvingPruner(min_resource=1, reduction_factor=3)
     return optuna.pruners.NopPruner()
+
+
+def make_sampler(seed: Optional[int]):
+    """TPE; with a seed, trial k draws from a generator seeded by (seed, k), so a resumed
+    study, or trials run by parallel workers, propose what one uninterrupted worker would
+    given the same finished trials (and two studies with one seed start from the same
+    random trials)."""
+    import optuna
+
+    if seed is None:
+        return optuna.samplers.TPESampler()
+
+    class TrialSeededTPE(optuna.samplers.TPESampler):
+        def before_trial(self, study, trial) -> None:
+            trial_seed = (seed * 1_000_003 + trial.number) % 2**32
+            self._rng.rng.seed(trial_seed)
+            self._random_sampler._rng.rng.seed(trial_seed)
+            super().before_trial(study, trial)
+
+    return TrialSeededTPE(seed=seed)
 
 
 def open_study(req: TuneRequest, cfg, url: str):
@@ -128,7 +149,7 @@ def open_study(req: TuneRequest, cfg, url: str):
         with _storage_lock(url):  # parallel workers: one creates the tables and the study
             return optuna.create_study(
                 study_name=name, storage=open_storage(url), load_if_exists=True,
-                sampler=optuna.samplers.TPESampler(), pruner=make_pruner(req.pruner),
+                sampler=make_sampler(req.seed), pruner=make_pruner(req.pruner),
                 direction="minimize" if mode == "min" else "maximize")
     except ValueError as error:
         raise BiodlError(f"study {name} in {url}: {error}; give --study NAME for a new "

@@ -47,3 +47,24 @@ def test_bad_spaces(tmp_path, text, message):
     with pytest.raises(BiodlError, match=None) as error:
         space(tmp_path, text)
     assert message in str(error.value)
+
+
+def _draws(study, trials: int) -> list[float]:
+    study.optimize(lambda trial: trial.suggest_float("x", 0.0, 1.0) ** 2, n_trials=trials)
+    return [t.params["x"] for t in study.trials]
+
+
+def test_a_seeded_sampler_resumes_as_if_never_stopped():
+    import optuna
+
+    from biodl.selection.tune import make_sampler
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    whole = _draws(optuna.create_study(sampler=make_sampler(7)), 14)  # 10 random, then TPE
+    storage = optuna.storages.InMemoryStorage()
+    first = optuna.create_study(storage=storage, study_name="s", sampler=make_sampler(7))
+    _draws(first, 5)
+    resumed = optuna.load_study(storage=storage, study_name="s", sampler=make_sampler(7))
+    assert _draws(resumed, 9) == whole
+    other = _draws(optuna.create_study(sampler=make_sampler(8)), 3)
+    assert other != whole[:3]
