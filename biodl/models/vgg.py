@@ -10,7 +10,8 @@ VGG-11 132,863,336, -13 133,047,848, -16 138,357,544, -19 143,667,240; with batc
 `small_input=True` (28-64 px images): AlexNet's stem becomes a 3x3 stride-1 conv; VGG drops
 its last two max pools (kept as `nn.Identity`, so indices and keys stay torchvision's); both
 pool to 1x1 and use `hidden` (default 512) units in the classifier, since a 4096-wide head on
-a 1x1 map is nearly all of the parameters and none of the accuracy.
+a 1x1 map is nearly all of the parameters and none of the accuracy. `channels_last=True`
+keeps weights and activations NHWC, as the ResNets do.
 """
 
 from __future__ import annotations
@@ -42,11 +43,18 @@ def classifier(features: int, hidden: int, num_outputs: int, dropout: float,
     return nn.Sequential(*layers, nn.Linear(hidden, num_outputs))
 
 
+def use_channels_last(model: nn.Module, channels_last: bool) -> bool:
+    """NHWC weights (oneDNN's fast path; the same numbers, layout only), as in the ResNets."""
+    if channels_last:
+        model.to(memory_format=torch.channels_last)
+    return channels_last
+
+
 class AlexNet(nn.Module):
     """Five convs (64-384 channels) with three max pools, an adaptive pool, three linears."""
 
     def __init__(self, in_channels: int = 3, num_outputs: int = 1000, small_input: bool = False,
-                 dropout: float = 0.5, hidden: Optional[int] = None):
+                 dropout: float = 0.5, hidden: Optional[int] = None, channels_last: bool = False):
         super().__init__()
         stem = (nn.Conv2d(in_channels, 64, 3, stride=1, padding=1) if small_input else
                 nn.Conv2d(in_channels, 64, 11, stride=4, padding=2))
@@ -60,8 +68,11 @@ class AlexNet(nn.Module):
         self.avgpool = nn.AdaptiveAvgPool2d((side, side))
         width = hidden or (512 if small_input else 4096)
         self.classifier = classifier(256 * side * side, width, num_outputs, dropout, True)
+        self.channels_last = use_channels_last(self, channels_last)
 
     def forward(self, x: Tensor) -> Tensor:
+        if self.channels_last:
+            x = x.contiguous(memory_format=torch.channels_last)
         x = self.avgpool(self.features(x))  # (N, 256, 6, 6); (N, 256, 1, 1) if small
         return self.classifier(torch.flatten(x, 1))  # (N, num_outputs)
 
@@ -89,7 +100,7 @@ class VGG(nn.Module):
 
     def __init__(self, layers: list, batch_norm: bool = False, in_channels: int = 3,
                  num_outputs: int = 1000, small_input: bool = False, dropout: float = 0.5,
-                 hidden: Optional[int] = None):
+                 hidden: Optional[int] = None, channels_last: bool = False):
         super().__init__()
         self.features = vgg_features(layers, in_channels, batch_norm, small_input)
         side = 1 if small_input else 7
@@ -97,6 +108,7 @@ class VGG(nn.Module):
         width = hidden or (512 if small_input else 4096)
         self.classifier = classifier(512 * side * side, width, num_outputs, dropout, False)
         self._init_weights()
+        self.channels_last = use_channels_last(self, channels_last)
 
     def _init_weights(self) -> None:
         """torchvision's: He-normal convs, N(0, 0.01) linears, zero biases, unit BN."""
@@ -112,22 +124,26 @@ class VGG(nn.Module):
                 nn.init.zeros_(m.bias)
 
     def forward(self, x: Tensor) -> Tensor:
+        if self.channels_last:
+            x = x.contiguous(memory_format=torch.channels_last)
         x = self.avgpool(self.features(x))  # (N, 512, 7, 7); (N, 512, 1, 1) if small
         return self.classifier(torch.flatten(x, 1))  # (N, num_outputs)
 
 
 def alexnet(in_channels: int = 3, num_outputs: int = 1000, small_input: bool = False,
-            dropout: float = 0.5, hidden: Optional[int] = None) -> AlexNet:
+            dropout: float = 0.5, hidden: Optional[int] = None,
+            channels_last: bool = False) -> AlexNet:
     """AlexNet (torchvision's one-GPU variant): 61,100,840 parameters at 3 channels,
     1000 outputs."""
-    return AlexNet(in_channels, num_outputs, small_input, dropout, hidden)
+    return AlexNet(in_channels, num_outputs, small_input, dropout, hidden, channels_last)
 
 
 def _vgg(depth: int, batch_norm: bool, count: str) -> Callable[..., VGG]:
     def build(in_channels: int = 3, num_outputs: int = 1000, small_input: bool = False,
-              dropout: float = 0.5, hidden: Optional[int] = None) -> VGG:
+              dropout: float = 0.5, hidden: Optional[int] = None,
+              channels_last: bool = False) -> VGG:
         return VGG(VGG_LAYERS[depth], batch_norm, in_channels, num_outputs, small_input,
-                   dropout, hidden)
+                   dropout, hidden, channels_last)
 
     build.__name__ = f"vgg{depth}{'_bn' if batch_norm else ''}"
     build.__doc__ = (f"VGG-{depth}{' with batch norm' if batch_norm else ''}: {count} parameters "

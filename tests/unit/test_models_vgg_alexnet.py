@@ -68,3 +68,15 @@ def test_full_models_take_four_channels():
 
 def test_registered():
     assert {"alexnet", "vgg11", "vgg19_bn"} <= set(MODELS)
+
+
+@pytest.mark.parametrize("name", ["alexnet", "vgg11_bn"])
+def test_channels_last_changes_layout_not_numbers(name):
+    torch.manual_seed(0)
+    plain = build_model(name, in_channels=3, num_outputs=4, small_input=True).eval()
+    nhwc = build_model(name, in_channels=3, num_outputs=4, small_input=True,
+                       channels_last=True).eval()
+    nhwc.load_state_dict(plain.state_dict())
+    assert nhwc.features[0].weight.is_contiguous(memory_format=torch.channels_last)
+    x = torch.randn(2, 3, 28, 28)
+    torch.testing.assert_close(nhwc(x), plain(x), rtol=1e-4, atol=1e-4)
