@@ -12,6 +12,7 @@ from biodl.cli import inspection  # noqa: F401  (runs, config, check-data, model
 from biodl.cli import interpretation  # noqa: F401  (explain)
 from biodl.cli import motifs  # noqa: F401  (motifs)
 from biodl.cli import selection  # noqa: F401  (cv, tune)
+from biodl.cli import data_tools  # noqa: F401  (shuffle)
 from biodl.cli.app import app
 
 

@@ -60,11 +60,11 @@ def open_parent(cfg: TrackingConfig, name: str, kind: str, run_id: str | None = 
     uri = tracking_uri(cfg.uri)
     check_reachable(uri)
     check_writable(uri)
-    client = MlflowClient(uri)
-    if run_id:
-        client.update_run(run_id, status="RUNNING")
-        return ParentRun(uri, run_id)
-    with store_lock(uri):
+    with store_lock(uri):  # a client of a new SQLite store migrates it: one process at a time
+        client = MlflowClient(uri)
+        if run_id:
+            client.update_run(run_id, status="RUNNING")
+            return ParentRun(uri, run_id)
         experiment_id = prepare_experiment(client, uri, cfg.experiment)
         run_name = unique_run_name(client, experiment_id, name)
         run = client.create_run(experiment_id, run_name=run_name,
