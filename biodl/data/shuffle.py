@@ -1,11 +1,10 @@
 """Dinucleotide-shuffled copies of a FASTA: backgrounds with each sequence's own composition.
 
 A model trained to tell sequences from their own shuffles cannot lean on base or dinucleotide
-composition, only on order: motifs, and where they sit. That is the background of DeepBind's
-and MEME's motif discovery, and the control that shows a promoter's -35 box (see the README's
-interpretation section). The shuffle is tangermeme's `dinucleotide_shuffle` (an Euler path over
-the sequence's dinucleotide graph: every dinucleotide count kept, first and last base kept; a
-run of N moves as one block). Record i's copies are drawn with seed `seed + i`, so a record
+composition, only on order: motifs, and where they sit (shuffled backgrounds, as in DeepBind's
+training and MEME's motif discovery). The shuffle is tangermeme's `dinucleotide_shuffle` (an
+Euler path over the sequence's dinucleotide graph: every dinucleotide count kept, first and
+last base kept; a run of N moves as one block). Record i's copies are drawn with seed `seed + i`, so a record
 gets the same copies wherever it is in the file. Bases are written in upper case, one line per
 record; ids get `_shuffle<k>`.
 """
