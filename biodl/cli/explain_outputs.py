@@ -32,5 +32,7 @@ def log_run(run_id: Optional[str], folder: Path, destination: Optional[str]) -> 
         return
     from biodl.tracking.artifacts import log_folder
 
-    log_folder(run_id, folder, destination)
-    typer.echo(f"logged to run {run_id} under {destination}/")
+    used = log_folder(run_id, folder, destination)
+    if used != destination:
+        typer.echo(f"{destination} was taken meanwhile (another command of this run)")
+    typer.echo(f"logged to run {run_id} under {used}/")

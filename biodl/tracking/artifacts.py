@@ -43,6 +43,17 @@ def free_folder(run_id: str, parent: str, stem: str, uri: str | None = None) -> 
 
 
 def log_folder(run_id: str, folder: Path, destination: str, uri: str | None = None) -> str:
-    """Copy a local folder into the run's artefacts at `destination`; the store's URI."""
-    read_client(uri).log_artifacts(run_id, str(folder), destination)
-    return tracking_uri(uri)
+    """Copy a local folder into the run's artefacts at `destination` (`parent/stem-N`), or at
+    the next free `stem-N` if another command took that one meanwhile (two `explain`s of one
+    run at once); the destination used. The check and the copy hold the store's lock."""
+    from biodl.tracking.store import store_lock
+
+    parent, name = destination.rsplit("/", 1)
+    stem = name.rsplit("-", 1)[0]
+    with store_lock(tracking_uri(uri)):
+        client = read_client(uri)
+        taken = {Path(info.path).name for info in client.list_artifacts(run_id, parent)}
+        if name in taken:
+            destination = free_folder(run_id, parent, stem, uri)
+        client.log_artifacts(run_id, str(folder), destination)
+    return destination

@@ -3,6 +3,7 @@ a TSV and logos into the run's interpretation/ (a second explain lands beside th
 bad input is one line with exit 2."""
 
 import csv
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -64,6 +65,25 @@ def test_second_explain_lands_beside_the_first(in_tiny_fit, tmp_path):
     assert {"interpretation/saliency-1", "interpretation/saliency-2"} <= set(found)
     assert "interpretation/saliency-1/summary.tsv" in artifacts(in_tiny_fit.run_id,
                                                                 "interpretation/saliency-1")
+
+
+def test_a_folder_taken_meanwhile_goes_to_the_next_number(in_tiny_fit, tmp_path):
+    """Two commands of one run at once both see the same free folder; the second to log
+    lands beside the first, not over it."""
+    from mlflow.tracking import MlflowClient
+
+    from biodl.tracking.artifacts import free_folder, log_folder
+
+    run_id = in_tiny_fit.run_id
+    claimed = free_folder(run_id, "interpretation", "race")
+    for name in ("a", "b"):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "who.txt").write_text(name)
+    assert log_folder(run_id, tmp_path / "a", claimed) == "interpretation/race-1"
+    assert log_folder(run_id, tmp_path / "b", claimed) == "interpretation/race-2"
+    first = MlflowClient().download_artifacts(run_id, "interpretation/race-1/who.txt",
+                                              str(tmp_path / "check"))
+    assert Path(first).read_text() == "a"
 
 
 def test_test_split_is_the_default_input(in_tiny_fit, tmp_path):
