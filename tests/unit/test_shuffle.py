@@ -62,3 +62,11 @@ def test_refusals_leave_no_file(tmp_path):
     (tmp_path / "short.fa").write_text(">s\nACGTNNACGTTA\n")
     with pytest.raises(BiodlError, match="line 1: 12 bases with too few distinct"):
         shuffle_fasta(tmp_path / "short.fa", tmp_path / "s.fa", copies=2)
+
+
+def test_the_shipped_background_is_what_the_command_writes(tmp_path):
+    pipelines = Path(__file__).parents[2] / "pipelines"
+    shipped = pipelines / "ecoli_promoters_vs_shuffled" / "data" / "Ecoli_prom_shuffled.fa"
+    shuffle_fasta(pipelines / "ecoli_promoters" / "data" / "Ecoli_prom.fa", tmp_path / "s.fa",
+                  copies=3)
+    assert (tmp_path / "s.fa").read_bytes() == shipped.read_bytes()
