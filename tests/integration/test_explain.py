@@ -28,7 +28,8 @@ def artifacts(run_id, path):
     return sorted(info.path for info in MlflowClient().list_artifacts(run_id, path))
 
 
-@pytest.mark.parametrize("method", ["deeplift-shap", "integrated-gradients", "saliency", "ism"])
+@pytest.mark.parametrize("method", ["deeplift-shap", pytest.param("integrated-gradients",
+                                    marks=pytest.mark.slow), "saliency", "ism"])  # slow: CI
 def test_explain_writes_attributions_summary_and_logos(in_tiny_fit, tmp_path, method):
     out = tmp_path / method
     result = runner.invoke(app, ["explain", in_tiny_fit.run_id, str(FASTA), "--method", method,
@@ -86,6 +87,7 @@ def test_a_folder_taken_meanwhile_goes_to_the_next_number(in_tiny_fit, tmp_path)
     assert Path(first).read_text() == "a"
 
 
+@pytest.mark.slow  # reads the pipeline's whole data set; CI runs it
 def test_test_split_is_the_default_input(in_tiny_fit, tmp_path):
     result = runner.invoke(app, ["explain", str(in_tiny_fit.checkpoint), "--method", "saliency",
                                  "--target", "non_promoter", "-o", str(tmp_path / "out")])

@@ -1,5 +1,6 @@
 """A 2-batch ResNet fit on generated 5-channel 16-bit TIFFs, through `biodl.train.fit`."""
 
+import pytest
 
 from biodl.config import load_config
 from biodl.tasks import load_task
@@ -8,6 +9,7 @@ from biodl.train import fit
 from ..conftest import DATA, tiff_classes
 
 
+@pytest.mark.slow  # CI runs it; test_pipelines_tiny fits blood_cells in make test
 def test_resnet_on_five_channel_tiff_folders(workdir):
     tiff_classes(workdir / "cells", channels=5)
     cfg = load_config(DATA / "tiny_pipeline.yaml", [

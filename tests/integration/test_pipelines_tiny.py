@@ -29,6 +29,13 @@ def pipelines_of(*formats: str) -> list[str]:
     return names
 
 
+def first_in_make_test(names: list[str], keep: tuple[str, ...]) -> list:
+    """`make test` fits the pipelines in `keep`; the rest of the family (the same configs on
+    other data) are marked slow, so CI fits every pipeline."""
+    return [name if name in keep else pytest.param(name, marks=pytest.mark.slow)
+            for name in names]
+
+
 def fasta_slices(pipeline: str) -> list[str]:
     """The pipeline's two classes, in its order, read from the E. coli slices."""
     classes = list(load_config(ROOT / "pipelines" / pipeline).data.classes)
@@ -37,7 +44,8 @@ def fasta_slices(pipeline: str) -> list[str]:
     return [f"data.classes.{name}={path}" for name, path in zip(classes, files)]
 
 
-@pytest.mark.parametrize("pipeline", pipelines_of("fasta"))
+@pytest.mark.parametrize("pipeline", first_in_make_test(
+    pipelines_of("fasta"), ("ecoli_promoters", "oct4_mafk", "promoters_arabidopsis_tata")))
 def test_fasta_pipeline_fits_two_batches(workdir, pipeline):
     cfg = load_config(ROOT / "pipelines" / pipeline,
                       [*QUICK, *fasta_slices(pipeline), "data.length=81", "data.batch_size=16"])
@@ -46,7 +54,8 @@ def test_fasta_pipeline_fits_two_batches(workdir, pipeline):
     assert load_task(result.best_checkpoint).mode == "binary"
 
 
-@pytest.mark.parametrize("pipeline", pipelines_of("table"))
+@pytest.mark.parametrize("pipeline", first_in_make_test(
+    pipelines_of("table"), ("gue_tf0", "gue_prom_core_tata")))
 def test_table_pipeline_fits_two_batches(workdir, pipeline):
     cfg = load_config(ROOT / "pipelines" / pipeline, [
         *QUICK, f"data.train={GUE / 'train.csv'}", f"data.val={GUE / 'dev.csv'}",

@@ -195,7 +195,7 @@ def test_tags(workdir):
     assert_same(predicted, evaluated)
 
 
-@pytest.mark.parametrize("beam", [1, 3])
+@pytest.mark.parametrize("beam", [1, pytest.param(3, marks=pytest.mark.slow)])  # 3: CI
 def test_seq2seq(workdir, beam):
     cfg, result = fit_sequence_task(
         "leptospira_protein", f"data.table={SLICE / 'cds_protein.tsv'}",
